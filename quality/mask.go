@@ -1,0 +1,268 @@
+package quality
+
+import (
+	"strings"
+	"unicode"
+)
+
+// MaskCardNumbers returns text with every payment-card number masked: all digits but the last four become '*'.
+// A card number is 13–19 digits that pass the Luhn check and start like a card network's number (Visa,
+// Mastercard, Amex, Discover, JCB, Diners, UnionPay, Maestro, Mir: first digit 2–6). It is found whether it is
+// written as digits ("4111 1111 1111 1111", "4111-1111-…", "4111111111111111") or spoken as words the
+// recogniser writes out ("four one one one …", "oh", "double one", with fillers such as "uh" in between);
+// spoken numbers are replaced by the masked digits grouped in fours ("**** **** **** 1111").
+//
+// Phone and account numbers are left alone: they are shorter than 13 digits, fail the Luhn check or the card
+// prefixes, or (for phone numbers) start with '+'. Text without a card number is returned unchanged.
+func MaskCardNumbers(text string) string {
+	if len(text) < 13 {
+		return text
+	}
+	toks := tokenize(text)
+	var b strings.Builder
+	last := 0 // byte offset in text copied up to
+	for i := 0; i < len(toks); {
+		if toks[i].kind == tokOther {
+			i++
+			continue
+		}
+		// A run: number tokens, with fillers allowed between them (never at the ends).
+		j := i
+		end := i
+		for j < len(toks) && toks[j].kind != tokOther {
+			if toks[j].kind != tokFiller {
+				end = j
+			}
+			j++
+		}
+		if toks[i].kind == tokFiller {
+			i = j
+			continue
+		}
+		run := toks[i : end+1]
+		if s, e, ok := findCard(run); ok {
+			start, stop := run[s].start, run[e].end
+			b.WriteString(text[last:start])
+			b.WriteString(maskSpan(run[s:e+1], text))
+			last = stop
+		}
+		i = j
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
+// Luhn reports whether digits (ASCII '0'–'9' only) pass the Luhn check.
+func Luhn(digits string) bool {
+	if len(digits) < 2 {
+		return false
+	}
+	sum := 0
+	double := false
+	for i := len(digits) - 1; i >= 0; i-- {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		d := int(c - '0')
+		if double {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// IsCardNumber reports whether digits (ASCII digits only) look like a payment-card number: 13–19 digits, a card
+// network's prefix, and the Luhn check.
+func IsCardNumber(digits string) bool {
+	if len(digits) < 13 || len(digits) > 19 {
+		return false
+	}
+	if !cardPrefix(digits) {
+		return false
+	}
+	return Luhn(digits)
+}
+
+// cardPrefix accepts the issuer identification ranges of the major networks.
+func cardPrefix(d string) bool {
+	p2 := int(d[0]-'0')*10 + int(d[1]-'0')
+	p4 := p2*100 + int(d[2]-'0')*10 + int(d[3]-'0')
+	switch d[0] {
+	case '4', '5', '6': // Visa; Mastercard 51–55 and Maestro 50, 56–59; Discover, Maestro, UnionPay 6x
+		return true
+	case '3': // Amex 34/37, Diners 300–305/36/38/39, JCB 3528–3589
+		return p2 == 34 || p2 == 37 || p2 == 36 || p2 == 38 || p2 == 39 || (p4 >= 3000 && p4 <= 3059) ||
+			(p4 >= 3528 && p4 <= 3589)
+	case '2': // Mir 2200–2204, Mastercard 2221–2720
+		return (p4 >= 2200 && p4 <= 2204) || (p4 >= 2221 && p4 <= 2720)
+	}
+	return false
+}
+
+type tokKind uint8
+
+const (
+	tokOther  tokKind = iota
+	tokDigits         // "4111"
+	tokWord           // "four", "oh", "double four"
+	tokFiller         // "uh", "um", "-", "," between number tokens
+)
+
+type token struct {
+	kind       tokKind
+	start, end int    // byte span in text
+	digits     string // the digits it stands for
+	plus       bool   // digits preceded directly by '+' (a phone number)
+}
+
+var digitWords = map[string]string{
+	"zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3", "four": "4",
+	"five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}
+
+var fillers = map[string]bool{"uh": true, "um": true, "er": true, "erm": true, "ah": true, "and": true, "then": true}
+
+// tokenize splits text into words, digit groups and separators. "double"/"triple" followed by a digit word
+// becomes one word token standing for the repeated digit.
+func tokenize(text string) []token {
+	var toks []token
+	i := 0
+	for i < len(text) {
+		c := text[i]
+		switch {
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(text) && text[j] >= '0' && text[j] <= '9' {
+				j++
+			}
+			toks = append(toks, token{kind: tokDigits, start: i, end: j, digits: text[i:j], plus: i > 0 && text[i-1] == '+'})
+			i = j
+		case c < 0x80 && (unicode.IsLetter(rune(c)) || c == '\''):
+			j := i
+			for j < len(text) && text[j] < 0x80 && (unicode.IsLetter(rune(text[j])) || text[j] == '\'') {
+				j++
+			}
+			w := strings.ToLower(text[i:j])
+			switch {
+			case digitWords[w] != "":
+				toks = append(toks, token{kind: tokWord, start: i, end: j, digits: digitWords[w]})
+			case fillers[w]:
+				toks = append(toks, token{kind: tokFiller, start: i, end: j})
+			case w == "double" || w == "triple":
+				toks = append(toks, token{kind: tokFiller, start: i, end: j, digits: w})
+			default:
+				toks = append(toks, token{kind: tokOther, start: i, end: j})
+			}
+			i = j
+		case c == ' ' || c == '-' || c == ',' || c == '.' || c == '\t':
+			// Separators: a single one between number tokens is part of the run; anything else ends it.
+			i++
+		default:
+			j := i + 1
+			for j < len(text) && text[j] >= 0x80 {
+				j++
+			}
+			toks = append(toks, token{kind: tokOther, start: i, end: j})
+			i = j
+		}
+	}
+	// Fold "double X"/"triple X" into the next word token.
+	out := toks[:0]
+	for k := 0; k < len(toks); k++ {
+		t := toks[k]
+		if t.kind == tokFiller && (t.digits == "double" || t.digits == "triple") && k+1 < len(toks) && toks[k+1].kind == tokWord {
+			n := 2
+			if t.digits == "triple" {
+				n = 3
+			}
+			nx := toks[k+1]
+			out = append(out, token{kind: tokWord, start: t.start, end: nx.end, digits: strings.Repeat(nx.digits, n)})
+			k++
+			continue
+		}
+		if t.kind == tokFiller && t.digits != "" {
+			t = token{kind: tokOther, start: t.start, end: t.end}
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// findCard looks in a run of number tokens (fillers allowed inside) for the longest token-aligned window whose
+// digits form a card number; it returns the window's first and last token index in run.
+func findCard(run []token) (int, int, bool) {
+	bestS, bestE, bestLen := 0, 0, 0
+	for s := range run {
+		if run[s].kind == tokFiller || run[s].plus || (s > 0 && run[s-1].kind == tokDigits && run[s].kind == tokDigits && run[s-1].end == run[s].start) {
+			continue
+		}
+		n := 0
+		var digits [19]byte
+		for e := s; e < len(run); e++ {
+			if run[e].kind == tokFiller {
+				continue
+			}
+			d := run[e].digits
+			if n+len(d) > 19 {
+				break
+			}
+			copy(digits[n:], d)
+			n += len(d)
+			if n >= 13 && n > bestLen && IsCardNumber(string(digits[:n])) {
+				bestS, bestE, bestLen = s, e, n
+			}
+		}
+	}
+	return bestS, bestE, bestLen > 0
+}
+
+// maskSpan renders the masked form of the tokens: written digits keep their separators with all but the last
+// four digits starred; spoken numbers become starred digit groups of four.
+func maskSpan(span []token, text string) string {
+	total := 0
+	spoken := false
+	for _, t := range span {
+		total += len(t.digits)
+		if t.kind == tokWord {
+			spoken = true
+		}
+	}
+	if !spoken {
+		src := text[span[0].start:span[len(span)-1].end]
+		out := []byte(src)
+		seen := 0
+		for i := range out {
+			if out[i] >= '0' && out[i] <= '9' {
+				if seen < total-4 {
+					out[i] = '*'
+				}
+				seen++
+			}
+		}
+		return string(out)
+	}
+	var all []byte
+	for _, t := range span {
+		all = append(all, t.digits...)
+	}
+	for i := 0; i < len(all)-4; i++ {
+		all[i] = '*'
+	}
+	var b strings.Builder
+	for i, c := range all {
+		if i > 0 && (len(all)-i)%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
