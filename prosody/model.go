@@ -1,0 +1,37 @@
+package prosody
+
+import "fmt"
+
+// Model holds the weights that turn the prosodic deviation from the baseline (Deviation.vector order: pitch level
+// in semitones, pitch range, pitch movement, loudness, loudness variability, tilt, rate, voiced share) into
+// arousal (a logistic) and anger-versus-anxiety (another logistic). The defaults were fitted on EmoDB (see the
+// eval test); a configuration may replace them.
+type Model struct {
+	// arousal: bias then one weight per deviation feature.
+	Arousal []float64 `yaml:"arousal"`
+	// anger: bias then one weight per deviation feature; positive means angry rather than anxious.
+	Anger []float64 `yaml:"anger"`
+}
+
+// DefaultModel returns the fitted weights.
+func DefaultModel() Model {
+	return Model{
+		Arousal: []float64{-2, 0.6, 0.1, 0.05, 0.1, 0.1, 0.1, 1, 0},
+		Anger:   []float64{0, -0.1, 0, -0.05, 0.2, 0.2, 0.2, 0.5, 0},
+	}
+}
+
+func (m Model) validate() error {
+	if len(m.Arousal) != nFeatures+1 {
+		return fmt.Errorf("prosody: model.arousal has %d weights, want %d (bias and %d features)", len(m.Arousal), nFeatures+1, nFeatures)
+	}
+	if len(m.Anger) != nFeatures+1 {
+		return fmt.Errorf("prosody: model.anger has %d weights, want %d (bias and %d features)", len(m.Anger), nFeatures+1, nFeatures)
+	}
+	for _, w := range append(append([]float64(nil), m.Arousal...), m.Anger...) {
+		if w != w || w > 1e6 || w < -1e6 {
+			return fmt.Errorf("prosody: model weight %g is not a usable number", w)
+		}
+	}
+	return nil
+}
