@@ -140,8 +140,8 @@ func (c Config) Validate() error {
 	if c.RetentionDays < 0 {
 		return fmt.Errorf("store.retention_days: %d must not be negative", c.RetentionDays)
 	}
-	if c.RetentionDays > 0 && c.PurgeInterval < time.Second {
-		return fmt.Errorf("store.purge_interval: %s must be at least 1s", c.PurgeInterval)
+	if c.RetentionDays > 0 && c.PurgeInterval <= 0 {
+		return fmt.Errorf("store.purge_interval: %s must be positive", c.PurgeInterval)
 	}
 	if c.QueueSize < 1 {
 		return fmt.Errorf("store.queue_size: %d must be at least 1", c.QueueSize)

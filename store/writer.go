@@ -34,6 +34,14 @@ func NewWriter(s Store, m *Metrics, log *slog.Logger) *Writer {
 	if ss, ok := s.(*sqlStore); ok {
 		cfg = ss.cfg
 	}
+	return NewWriterWith(s, m, log, cfg)
+}
+
+// NewWriterWith is NewWriter with the queue size (cfg.QueueSize) and retries (cfg.WriteRetries) given.
+func NewWriterWith(s Store, m *Metrics, log *slog.Logger, cfg Config) *Writer {
+	if cfg.QueueSize < 1 {
+		cfg.QueueSize = 1
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
