@@ -49,9 +49,9 @@ func TestAPIServesRecordsNewestFirstWithTheToken(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name, path, token string
-			status          int
-			ids             []string
-			next            string
+			status            int
+			ids               []string
+			next              string
 		}{
 			{"no token is refused", "/api/calls", "", 401, nil, ""},
 			{"a wrong token is refused", "/api/calls", "x" + tok, 401, nil, ""},
