@@ -143,3 +143,6 @@ func FloatToPCM(in []float32) []int16 {
 	}
 	return out
 }
+
+func ulawDecode(b byte) int16 { return g711.DecodeUlawFrame(b) }
+func alawDecode(b byte) int16 { return g711.DecodeAlawFrame(b) }

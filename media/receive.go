@@ -1,0 +1,131 @@
+package media
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// Payload types with a fixed meaning here.
+const (
+	ptCN    = 13 // comfort noise (RFC 3389)
+	ptCNOld = 19 // the comfort-noise type some old gateways still use
+)
+
+// readRTP is the packet reader: it never blocks on anything but the socket.
+func (s *Session) readRTP() {
+	defer s.wg.Done()
+	buf := make([]byte, 1500)
+	for {
+		n, src, err := s.rtpConn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				s.log.Error("rtp socket closed under the session", "err", err)
+				s.end(EndSocketError)
+				return
+			}
+			continue // transient (e.g. an ICMP error surfaced on the socket)
+		}
+		s.handleRTP(buf[:n], src, time.Now())
+	}
+}
+
+// handleRTP processes one datagram from the RTP socket. It allocates nothing for valid audio packets.
+func (s *Session) handleRTP(b []byte, src netip.AddrPort, now time.Time) {
+	if len(b) < 12 || b[0]>>6 != 2 {
+		s.countGarbage()
+		return
+	}
+	if pt := b[1] & 0x7f; pt >= 64 && pt <= 95 {
+		// RTCP multiplexed on the RTP port (RFC 5761): reports are not needed from here, so just skip them.
+		return
+	}
+	if err := s.pkt.Unmarshal(b); err != nil {
+		s.countGarbage()
+		return
+	}
+	p := &s.pkt
+	nowNs := now.UnixNano()
+
+	s.mu.Lock()
+	// Symmetric RTP: follow the source of the peer's packets; ignore strangers while it is talking.
+	if !s.latched.IsValid() {
+		s.latched = src
+		s.lastLatched = now
+		s.mu.Unlock()
+		s.log.Info("rtp source latched", "source", src.String())
+		s.mu.Lock()
+	} else if src != s.latched {
+		if now.Sub(s.lastLatched) < relatchAfter {
+			s.garbage++
+			s.mu.Unlock()
+			if s.m != nil {
+				s.m.garbage.Inc()
+			}
+			return
+		}
+		old := s.latched
+		s.latched = src
+		s.mu.Unlock()
+		s.log.Info("rtp source changed", "from", old.String(), "to", src.String())
+		s.mu.Lock()
+	}
+	s.lastLatched = now
+	s.received++
+	s.lastPacket.Store(nowNs)
+
+	pt := p.PayloadType
+	var codec Codec
+	audio := false
+	switch {
+	case pt == PCMU.PayloadType:
+		codec, audio = PCMU, true
+	case pt == PCMA.PayloadType:
+		codec, audio = PCMA, true
+	}
+	isDTMF := !audio && s.remote.DTMFPayloadType != 0 && pt == s.remote.DTMFPayloadType
+	lateBefore, dupBefore := s.jb.late, s.jb.duplicates
+	res := s.jb.push(p.SequenceNumber, p.Timestamp, p.SSRC, audio, p.Payload, codec, nowNs)
+	var fwd func([]byte, uint8, uint32, bool)
+	if audio && res == pushInOrder {
+		fwd = s.forward
+	}
+	var digit DTMF
+	var haveDigit bool
+	if isDTMF && res != pushDuplicate {
+		if ev, err := ParseTelephoneEvent(p.Payload); err == nil {
+			digit, haveDigit = s.dtmfDet.packet(p.Timestamp, ev, now)
+		}
+	}
+	late, dup := s.jb.late-lateBefore, s.jb.duplicates-dupBefore
+	s.mu.Unlock()
+
+	if s.m != nil {
+		s.m.packetsIn.Inc()
+		if late > 0 {
+			s.m.late.Inc()
+		}
+		if dup > 0 {
+			s.m.duplicates.Inc()
+		}
+	}
+	if fwd != nil {
+		fwd(p.Payload, pt, p.Timestamp, p.Marker)
+	}
+	if haveDigit {
+		s.emitDTMF(digit)
+	}
+}
+
+func (s *Session) countGarbage() {
+	s.mu.Lock()
+	s.garbage++
+	s.mu.Unlock()
+	if s.m != nil {
+		s.m.garbage.Inc()
+	}
+}
