@@ -103,6 +103,7 @@ func (a *Analyzer) Reset() {
 	a.hang, a.onset = 0, 0
 	a.env, a.peak, a.valley, a.peakVoiced, a.sinceNucleus = -100, -100, -100, false, 1000
 	a.lastF0, a.lastF0Age = 0, 1000
+	a.pitch.centre = 0
 }
 
 // Process feeds samples (usually one 20 ms frame of 160) and returns the frames completed by them, in order. The
@@ -253,6 +254,9 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 			thrV += a.cfg.VoicingHysteresis
 		}
 		r.voiced = r.f0 > 0 && r.ap < thrV
+		if r.voiced {
+			a.pitch.observe(r.f0, r.ap)
+		}
 	}
 	if r.voiced {
 		a.lastF0, a.lastF0Age = r.f0, 0

@@ -9,10 +9,17 @@ import "math"
 // all. Octave errors are handled by YIN's first-dip rule, by preferring a dip near the recent pitch when it is
 // nearly as deep, and by the three-frame path smoother in analyzer.go.
 
-const (
-	halfbandTaps = 15
-	firstDip     = 0.15 // YIN's absolute threshold: the first dip below it is taken
-	stickiness   = 0.1  // a dip near the recent pitch wins when it is at most this much shallower
+const halfbandTaps = 15
+
+var (
+	maxDip         float32 = 0.6  // dips shallower than this are not candidates
+	octaveBias     float32 = 0.05 // cost per octave of lag above the shortest (favours the shorter period)
+	centreCost     float32 = 0.3  // cost per octave beyond centreDeadZone from the speaker's pitch centre
+	centreDeadZone         = 0.4  // octaves around the centre that cost nothing
+	centreRate             = 0.03 // how fast the centre follows confident frames (per frame)
+	stickiness     float32 = 0.3  // cost per octave away from the previous frame's pitch
+	octaveDown             = 0.6  // twice the period wins when its full-band difference is below this share
+	octaveUp               = 1.1  // half the period wins when its full-band difference is below this share
 )
 
 // halfbandCoef is a 15-tap Blackman-windowed sinc low-pass at 1.8 kHz for the 8 → 4 kHz decimation.
@@ -53,6 +60,7 @@ type pitchTracker struct {
 	cMin, cMax     int // 4 kHz lags searched by YIN
 	w, cw          int // integration windows at 8 and 4 kHz
 	cm             [winLen/2 + 1]float32
+	centre         float64 // the speaker's recent pitch centre, Hz (0 until known)
 }
 
 func (p *pitchTracker) init(f0Min, f0Max float64) {
@@ -81,39 +89,9 @@ func (p *pitchTracker) estimate(w, dw []float32, ref float64) (f0, ap float64) {
 			p.cm[tau] = 1
 		}
 	}
-	best := -1
-	for tau := p.cMin; tau <= p.cMax; tau++ {
-		if p.cm[tau] < firstDip {
-			for tau < p.cMax && p.cm[tau+1] < p.cm[tau] {
-				tau++
-			}
-			best = tau
-			break
-		}
-	}
+	best := p.pick(ref)
 	if best < 0 {
-		best = p.cMin
-		for tau := p.cMin + 1; tau <= p.cMax; tau++ {
-			if p.cm[tau] < p.cm[best] {
-				best = tau
-			}
-		}
-	}
-	// Continuity: prefer a dip near the recent pitch when the chosen one is far from it and not much deeper.
-	if ref > 0 {
-		te := SampleRate / 2 / ref
-		if r := float64(best) / te; r < 0.8 || r > 1.25 {
-			lo, hi := max(p.cMin, int(te*0.85)), min(p.cMax, int(math.Ceil(te*1.15)))
-			m := -1
-			for tau := lo; tau <= hi; tau++ {
-				if m < 0 || p.cm[tau] < p.cm[m] {
-					m = tau
-				}
-			}
-			if m >= 0 && p.cm[m] < p.cm[best]+stickiness && isDip(p.cm[:p.cMax+1], m) {
-				best = m
-			}
-		}
+		return 0, 1
 	}
 	ap = float64(p.cm[best])
 	if best == p.cMax || !(ap < 1) {
@@ -121,16 +99,35 @@ func (p *pitchTracker) estimate(w, dw []float32, ref float64) (f0, ap float64) {
 	}
 	tc := float64(best) + parabola(p.cm[best-1], p.cm[best], p.cm[best+1])
 
-	// Fine: the plain difference function at 8 kHz around twice the coarse lag.
-	t0 := int(math.Round(2 * tc))
+	// Fine: the difference function at 8 kHz around twice the coarse lag, and at the octaves either side; an
+	// octave wins when the full-band signal is clearly more periodic there (the low-passed coarse signal can hide
+	// odd harmonics, and the phone line removes the fundamental).
+	tf, nd := p.refine(w, 2*tc)
+	if tf == 0 {
+		return 0, ap
+	}
+	if t2, nd2 := p.refine(w, 2*tf); t2 > 0 && nd2 < octaveDown*nd {
+		tf, nd = t2, nd2
+	} else if t3, nd3 := p.refine(w, tf/2); t3 > 0 && nd3 < octaveUp*nd {
+		tf, nd = t3, nd3
+	}
+	return SampleRate / tf, ap
+}
+
+// refine searches the 8 kHz difference function over ±3 lags around t and returns the interpolated lag and the
+// difference normalised by the energies at the best lag (0 periodic … 1 uncorrelated), or 0 when t is out of
+// range.
+func (p *pitchTracker) refine(w []float32, t float64) (float64, float64) {
+	t0 := int(math.Round(t))
 	lo, hi := max(p.minLag, t0-3), min(p.maxLag, t0+3)
 	if hi-lo < 2 {
-		return 0, ap
+		return 0, 1
 	}
 	var d [7]float32
 	bi := 0
+	x := w[:p.w]
 	for i, tau := 0, lo; tau <= hi; i, tau = i+1, tau+1 {
-		d[i] = sqdiff(w[:p.w], w[tau:tau+p.w])
+		d[i] = sqdiff(x, w[tau:tau+p.w])
 		if d[i] < d[bi] {
 			bi = i
 		}
@@ -139,7 +136,64 @@ func (p *pitchTracker) estimate(w, dw []float32, ref float64) (f0, ap float64) {
 	if bi > 0 && bi < hi-lo {
 		tf += parabola(d[bi-1], d[bi], d[bi+1])
 	}
-	return SampleRate / tf, ap
+	e := energy(x) + energy(w[lo+bi:lo+bi+p.w])
+	if !(e > 0) {
+		return 0, 1
+	}
+	return tf, float64(d[bi]) / float64(e)
+}
+
+func energy(x []float32) float32 {
+	var s0, s1 float32
+	j := 0
+	for ; j+2 <= len(x); j += 2 {
+		s0 += x[j] * x[j]
+		s1 += x[j+1] * x[j+1]
+	}
+	for ; j < len(x); j++ {
+		s0 += x[j] * x[j]
+	}
+	return s0 + s1
+}
+
+// pick chooses the coarse lag: among the dips of the normalised difference, the one with the least cost, where
+// the cost is the dip's depth plus penalties for straying from the speaker's recent pitch range (centre) and
+// from the previous frame's pitch (ref), minus a small bonus for shorter lags (YIN's first-dip preference).
+func (p *pitchTracker) pick(ref float64) int {
+	best, bestCost := -1, float32(1e9)
+	c := p.cm[:p.cMax+1]
+	for tau := p.cMin; tau < p.cMax; tau++ {
+		if !(c[tau] < maxDip) || !isDip(c, tau) {
+			continue
+		}
+		f := SampleRate / 2 / float64(tau)
+		cost := c[tau] + octaveBias*float32(math.Log2(float64(tau)/float64(p.cMin)))
+		if p.centre > 0 {
+			dev := math.Abs(math.Log2(f/p.centre)) - centreDeadZone
+			if dev > 0 {
+				cost += centreCost * float32(dev)
+			}
+		}
+		if ref > 0 {
+			cost += stickiness * float32(math.Abs(math.Log2(f/ref)))
+		}
+		if cost < bestCost {
+			best, bestCost = tau, cost
+		}
+	}
+	return best
+}
+
+// observe updates the speaker's pitch centre with a confidently voiced frame.
+func (p *pitchTracker) observe(f0, ap float64) {
+	if ap > 0.2 || f0 <= 0 {
+		return
+	}
+	if p.centre == 0 {
+		p.centre = f0
+		return
+	}
+	p.centre *= math.Exp2(centreRate * math.Log2(f0/p.centre))
 }
 
 // isDip reports whether c[i] is a local minimum.
