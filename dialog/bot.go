@@ -1,0 +1,134 @@
+package dialog
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Transfer reasons: exactly the enum of the emotion report and call record (../shared/design.md).
+const (
+	ReasonAskedForAgent          = "asked_for_agent"
+	ReasonEmotion                = "emotion"
+	ReasonNotUnderstood          = "not_understood"
+	ReasonAgentOnlyTopic         = "agent_only_topic"
+	ReasonRecognitionUnavailable = "recognition_unavailable"
+	ReasonNoBot                  = "no_bot"
+)
+
+// Bot is the voice-bot shared by all calls: configuration, the live knowledge base, the synthesiser and the
+// unanswered-question log. Each call gets its own Conversation from NewConversation.
+type Bot struct {
+	cfg        Config
+	kb         *KBStore
+	synth      Synthesizer
+	log        *slog.Logger
+	metrics    *Metrics
+	unanswered UnansweredLog
+	topics     []sensitiveTopic
+}
+
+// Option configures a Bot.
+type Option func(*Bot)
+
+// WithMetrics records the bot's metrics in m.
+func WithMetrics(m *Metrics) Option { return func(b *Bot) { b.metrics = m } }
+
+// WithUnansweredLog records the questions the knowledge base could not answer in l.
+func WithUnansweredLog(l UnansweredLog) Option { return func(b *Bot) { b.unanswered = l } }
+
+// New makes the bot. synth may be nil when only text is needed (tests, `hotline kb`); log may be nil.
+func New(cfg Config, kb *KBStore, synth Synthesizer, log *slog.Logger, opts ...Option) *Bot {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Bot{cfg: cfg, kb: kb, synth: synth, log: log}
+	for _, o := range opts {
+		o(b)
+	}
+	b.topics = compileTopics(cfg.SensitiveTopics)
+	return b
+}
+
+// Config returns the bot's configuration.
+func (b *Bot) Config() Config { return b.cfg }
+
+// KB returns the live knowledge base.
+func (b *Bot) KB() *KB { return b.kb.KB() }
+
+// Understand matches text against the live knowledge base (no conversation state): the building block of the
+// policy, exported for evaluation and tools.
+func (b *Bot) Understand(text string) Match {
+	start := time.Now()
+	kb := b.kb.KB()
+	m := kb.index.match(text)
+	b.metrics.matched(time.Since(start))
+	return m
+}
+
+// Phrases returns every sentence the bot may say with the live knowledge base: the fixed phrases, empathy
+// lines, and each entry's answer, follow-up and confirmation question. Used to warm the synthesis cache.
+func (b *Bot) Phrases() []string {
+	p := b.cfg.Phrases
+	out := []string{p.Greeting, p.Rephrase, p.NotUnderstood, p.AnythingElse, p.GoAhead, p.Goodbye, p.Transfer,
+		p.RecognitionUnavailable, p.NoInput, p.DTMFHelp, p.DeclinedFollowUp, p.HoldApology}
+	for _, s := range b.cfg.Empathy {
+		out = append(out, s.Bot, s.Prefix)
+	}
+	for _, e := range b.kb.KB().Entries {
+		out = append(out, e.Answer)
+		for _, f := range e.FollowUps {
+			out = append(out, f.Ask)
+		}
+		out = append(out, confirmQuestion(p.Confirm, e))
+	}
+	var nonEmpty []string
+	for _, s := range out {
+		if strings.TrimSpace(s) != "" {
+			nonEmpty = append(nonEmpty, s)
+		}
+	}
+	return nonEmpty
+}
+
+// Prewarm synthesises every phrase of Phrases into the synthesiser's cache, sentence by sentence, until done or
+// ctx ends. It is meant to run in the background at start and after a reload (Config.Speech.Prewarm).
+func (b *Bot) Prewarm(ctx context.Context) error {
+	if b.synth == nil {
+		return nil
+	}
+	start := time.Now()
+	n := 0
+	for _, p := range b.Phrases() {
+		for _, s := range SplitSentences(p) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if _, err := b.synth.Synthesize(ctx, s); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	b.log.Info("speech cache warmed", "sentences", n, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// Speak synthesises text sentence by sentence and hands each sentence's 8 kHz audio to emit as soon as it
+// exists, so the first audio can go out before the rest is synthesised. It stops at the first error of emit or
+// the synthesiser, or when ctx ends (barge-in cancels it).
+func (b *Bot) Speak(ctx context.Context, text string, emit func(pcm []int16) error) error {
+	if b.synth == nil {
+		return nil
+	}
+	return Stream(ctx, b.synth, text, emit)
+}
+
+func confirmQuestion(format string, e Entry) string {
+	topic := e.Topic
+	if topic == "" {
+		topic = strings.ReplaceAll(e.ID, "_", " ")
+	}
+	return strings.Replace(format, "%s", topic, 1)
+}

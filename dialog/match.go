@@ -1,0 +1,262 @@
+package dialog
+
+import (
+	"math"
+	"sort"
+)
+
+// Match is the understanding of one utterance against the knowledge base.
+type Match struct {
+	// Intent is the best entry's id ("" when nothing in the knowledge base relates to the words).
+	Intent string
+	// Confidence in [0,1]: the share of the utterance's informative words (IDF-weighted) that the entry explains,
+	// with partial credit for words matched only by sound or spelling, lowered when the runner-up is close.
+	Confidence float64
+	// Score is the ranking score (BM25 over soft term matches); comparable only within one utterance.
+	Score float64
+	// Runner is the second-best intent and RunnerScore its score.
+	Runner      string
+	RunnerScore float64
+}
+
+// index is the knowledge base prepared for matching: a vocabulary of canonical terms (stem, then synonym group),
+// their phonetic keys and character trigrams, and BM25 statistics with each entry's examples as one document.
+type index struct {
+	terms   []vocabTerm
+	termID  map[string]int
+	entries []indexedEntry
+	avgLen  float64
+	canon   map[string]string // stem → canonical stem of its synonym group
+	// unknownWeight is the IDF given to a word the knowledge base has never seen.
+	unknownWeight float64
+}
+
+type vocabTerm struct {
+	term     string
+	phon     map[string]bool // phonetic keys of the surface words that became this term
+	grams    map[string]bool
+	idf      float64
+	postings []posting
+}
+
+type posting struct {
+	entry int
+	tf    float64
+}
+
+type indexedEntry struct {
+	id     string
+	length float64
+}
+
+// Matching constants. They are properties of the method, not of one knowledge base or test set.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.5
+	// simPhonetic is the credit for a word that only sounds like a known term; simFuzzyScale multiplies the
+	// character-trigram Dice overlap of a word that is only spelled like one (at least fuzzyMin).
+	simPhonetic   = 0.8
+	simFuzzyScale = 0.7
+	fuzzyMin      = 0.5
+	unknownFactor = 0.7
+)
+
+// content returns the canonical terms of the topic-bearing words of s, with the surface word of each.
+func (x *index) content(s string) (terms, surface []string) {
+	for _, w := range words(s) {
+		if stopwords[w] {
+			continue
+		}
+		st := stem(w)
+		if c, ok := x.canon[st]; ok {
+			st = c
+		}
+		terms = append(terms, st)
+		surface = append(surface, w)
+	}
+	return terms, surface
+}
+
+func buildIndex(kb *KB) *index {
+	x := &index{termID: map[string]int{}, canon: map[string]string{}}
+	for _, g := range kb.Synonyms {
+		if len(g) == 0 {
+			continue
+		}
+		head := stem(normalizeWord(g[0]))
+		for _, w := range g {
+			st := stem(normalizeWord(w))
+			if _, taken := x.canon[st]; !taken {
+				x.canon[st] = head
+			}
+		}
+	}
+	var total float64
+	for ei, e := range kb.Entries {
+		tf := map[int]float64{}
+		var length float64
+		// The entry's document: its examples, plus its id and topic words (people name topics by them).
+		docs := append([]string{}, e.Examples...)
+		docs = append(docs, e.Topic)
+		for _, d := range docs {
+			terms, surface := x.content(d)
+			for i, t := range terms {
+				id, ok := x.termID[t]
+				if !ok {
+					id = len(x.terms)
+					x.termID[t] = id
+					vt := vocabTerm{term: t, phon: map[string]bool{}, grams: map[string]bool{}}
+					for _, g := range charGrams(nil, t, 3) {
+						vt.grams[g] = true
+					}
+					x.terms = append(x.terms, vt)
+				}
+				if p := phonetic(surface[i]); p != "" {
+					x.terms[id].phon[p] = true
+				}
+				if p := phonetic(t); p != "" {
+					x.terms[id].phon[p] = true
+				}
+				tf[id]++
+				length++
+			}
+		}
+		for id, n := range tf {
+			x.terms[id].postings = append(x.terms[id].postings, posting{entry: ei, tf: n})
+		}
+		x.entries = append(x.entries, indexedEntry{id: e.ID, length: length})
+		total += length
+	}
+	n := float64(len(x.entries))
+	if n > 0 {
+		x.avgLen = total / n
+	}
+	for i := range x.terms {
+		df := float64(len(x.terms[i].postings))
+		x.terms[i].idf = math.Log(1 + (n-df+0.5)/(df+0.5))
+	}
+	x.unknownWeight = unknownFactor * math.Log(1+(n+0.5)/0.5)
+	return x
+}
+
+func normalizeWord(w string) string {
+	ws := words(w)
+	if len(ws) == 0 {
+		return w
+	}
+	return ws[0]
+}
+
+// match scores every entry against text. Each content word of the utterance is matched softly against the
+// vocabulary (exact term 1, same sound simPhonetic, similar spelling by trigram overlap); an entry's BM25 score
+// sums, over the utterance's words, IDF × soft match × the saturated frequency of the matched term in the entry.
+func (x *index) match(text string) Match {
+	terms, surface := x.content(text)
+	if len(terms) == 0 || len(x.entries) == 0 {
+		return Match{}
+	}
+	nE := len(x.entries)
+	score := make([]float64, nE)
+	covered := make([]float64, nE)
+	var totalWeight float64
+	bestSim := make([]float64, nE)
+	var grams []string
+	for qi, q := range terms {
+		for i := range bestSim {
+			bestSim[i] = 0
+		}
+		// weight: the IDF of the best vocabulary term it meets, or the unknown-word weight.
+		weight, wsim := x.unknownWeight, 0.0
+		qPhon := phonetic(surface[qi])
+		qPhonStem := phonetic(q)
+		grams = charGrams(grams[:0], q, 3)
+		exact, hasExact := x.termID[q]
+		for ti := range x.terms {
+			vt := &x.terms[ti]
+			var sim float64
+			switch {
+			case hasExact && ti == exact:
+				sim = 1
+			case qPhon != "" && (vt.phon[qPhon] || vt.phon[qPhonStem]) && len(qPhon) >= 2:
+				sim = simPhonetic
+			default:
+				shared := 0
+				for _, g := range grams {
+					if vt.grams[g] {
+						shared++
+					}
+				}
+				if shared == 0 {
+					continue
+				}
+				dice := 2 * float64(shared) / float64(len(grams)+len(vt.grams))
+				if dice < fuzzyMin {
+					continue
+				}
+				sim = simFuzzyScale * dice
+			}
+			if sim > wsim {
+				wsim = sim
+				weight = sim*vt.idf + (1-sim)*x.unknownWeight
+			}
+			for _, p := range vt.postings {
+				if sim > bestSim[p.entry] {
+					bestSim[p.entry] = sim
+				}
+			}
+		}
+		totalWeight += weight
+		for ei := range bestSim {
+			if bestSim[ei] == 0 {
+				continue
+			}
+			covered[ei] += weight * bestSim[ei]
+		}
+		for ei, s := range bestSim {
+			if s == 0 {
+				continue
+			}
+			score[ei] += weight * s * x.satTF(q, ei)
+		}
+	}
+	order := make([]int, nE)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	best := order[0]
+	if score[best] == 0 {
+		return Match{}
+	}
+	m := Match{Intent: x.entries[best].id, Score: score[best]}
+	if totalWeight > 0 {
+		m.Confidence = covered[best] / totalWeight
+	}
+	if nE > 1 && score[order[1]] > 0 {
+		m.Runner, m.RunnerScore = x.entries[order[1]].id, score[order[1]]
+		// A close runner-up means the words do not decide between two entries.
+		ratio := score[order[1]] / score[best]
+		if ratio > 0.8 {
+			m.Confidence *= 1 - 0.5*(ratio-0.8)/0.2*0.5
+		}
+	}
+	if m.Confidence > 1 {
+		m.Confidence = 1
+	}
+	return m
+}
+
+// satTF is the BM25 saturated term frequency of term q in entry ei (its exact term; 1 occurrence for a term met
+// only by sound or spelling).
+func (x *index) satTF(q string, ei int) float64 {
+	tf := 1.0
+	if id, ok := x.termID[q]; ok {
+		for _, p := range x.terms[id].postings {
+			if p.entry == ei {
+				tf = p.tf
+				break
+			}
+		}
+	}
+	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*x.entries[ei].length/x.avgLen))
+}
