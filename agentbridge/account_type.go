@@ -1,12 +1,6 @@
 package agentbridge
 
-import "time"
+import "github.com/hotline/hotline/store"
 
-// Account is one person who may log in: an agent or a supervisor.
-type Account struct {
-	Name         string
-	PasswordHash string
-	Role         string
-	Skills       []string
-	CreatedAt    time.Time
-}
+// Account is one person who may log in: an agent or a supervisor (the store's type).
+type Account = store.Account

@@ -21,7 +21,7 @@ const (
 // AccountStore is what the bridge needs from the account storage (store.Store satisfies it).
 type AccountStore interface {
 	PutAccount(ctx context.Context, a Account) error
-	GetAccount(ctx context.Context, name string) (Account, error)
+	GetAccount(ctx context.Context, name string) (*Account, error)
 	ListAccounts(ctx context.Context) ([]Account, error)
 	DeleteAccount(ctx context.Context, name string) error
 }

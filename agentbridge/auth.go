@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -241,9 +243,11 @@ func (b *Bridge) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := b.accounts.GetAccount(r.Context(), req.User)
-	hash := acct.PasswordHash
-	if err != nil || hash == "" {
-		hash = string(dummyHash)
+	hash := string(dummyHash)
+	if err == nil && acct != nil && acct.PasswordHash != "" {
+		hash = acct.PasswordHash
+	} else if err == nil {
+		err = errors.New("account without password")
 	}
 	if !CheckPassword(hash, req.Pass) || err != nil {
 		b.sessions.fail(req.User)
@@ -279,7 +283,7 @@ func (b *Bridge) handleMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var skills []string
-	if a, err := b.accounts.GetAccount(r.Context(), s.user); err == nil {
+	if a, err := b.accounts.GetAccount(r.Context(), s.user); err == nil && a != nil {
 		skills = a.Skills
 	}
 	writeJSON(w, meResponse{User: s.user, Role: s.role, CSRF: s.csrf, Skills: skills})
@@ -312,8 +316,8 @@ func (b *Bridge) handlePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := b.accounts.GetAccount(r.Context(), s.user)
-	if err != nil {
-		httpError(w, http.StatusInternalServerError, "reading account: "+err.Error())
+	if err != nil || acct == nil {
+		httpError(w, http.StatusInternalServerError, fmt.Sprintf("reading account %s: %v", s.user, err))
 		return
 	}
 	if !CheckPassword(acct.PasswordHash, req.Old) {
@@ -326,7 +330,7 @@ func (b *Bridge) handlePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct.PasswordHash = h
-	if err := b.accounts.PutAccount(r.Context(), acct); err != nil {
+	if err := b.accounts.PutAccount(r.Context(), *acct); err != nil {
 		httpError(w, http.StatusInternalServerError, "saving account: "+err.Error())
 		return
 	}

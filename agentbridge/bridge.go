@@ -27,10 +27,10 @@ type CallMedia interface {
 	SendPayload(payload []byte, samples uint32) error
 }
 
-// DTMFSender is implemented by call media that can send RFC 4733 telephone events to the caller; the keypad on
-// the page works only when the call's media has it.
+// DTMFSender is implemented by call media that can send RFC 4733 telephone events to the caller (a
+// *media.Session does); the keypad on the page works only when the call's media has it.
 type DTMFSender interface {
-	SendDTMF(digit rune) error
+	SendDTMF(ctx context.Context, digits string, dur time.Duration) error
 }
 
 // Hooks are the services the bridge borrows from the rest of hotline. Every field may be nil.

@@ -571,7 +571,10 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 				log.Info("hold", "on", ev.on)
 			case evDTMF:
 				if d, ok := c.q.Media.(DTMFSender); ok {
-					if err := d.SendDTMF(ev.digit); err != nil {
+					dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
+					err := d.SendDTMF(dctx, string(ev.digit), 120*time.Millisecond)
+					dcancel()
+					if err != nil {
 						log.Warn("dtmf not sent", "digit", string(ev.digit), "err", err)
 					}
 				} else {

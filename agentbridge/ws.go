@@ -121,7 +121,7 @@ func (b *Bridge) handleAgentWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var skills []string
-	if acct, err := b.accounts.GetAccount(r.Context(), conn.user); err == nil {
+	if acct, err := b.accounts.GetAccount(r.Context(), conn.user); err == nil && acct != nil {
 		skills = acct.Skills
 	}
 	done := make(chan struct{})
