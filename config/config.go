@@ -27,7 +27,7 @@ type Config struct {
 	// call: what every answered call does before the bot or the queue takes it.
 	Call CallConfig `yaml:"call"`
 
-	sections
+	sections `yaml:",inline"`
 }
 
 // LogConfig sets the slog handler.
