@@ -98,6 +98,7 @@ func NewEstimator(cfg Config) (*Estimator, error) {
 		lexCat:      map[string]float64{"angry": 0, "anxious": 0, "sad": 0},
 		triggers:    make([]Trigger, 0, cfg.MaxTriggers),
 		state:       Calm,
+		arousal:     0.1,
 		cand:        Calm,
 		armed:       [3]bool{true, true, true},
 	}
@@ -452,6 +453,8 @@ type Summary struct {
 	Valence  float64
 	Baseline Baseline
 	Triggers []Trigger
+	// Timeline is the whole timeline (four points a second by default).
+	Timeline []TimelinePoint
 }
 
 // Summary returns the verdict so far.
@@ -460,7 +463,8 @@ func (e *Estimator) Summary() Summary {
 	if e.hold.end-e.hold.start >= 0.5-1e-9 && stronger(e.hold, best) {
 		best = e.hold
 	}
-	s := Summary{State: Calm, Baseline: e.base.Baseline(e.baseReady), Triggers: append([]Trigger{}, e.triggers...)}
+	s := Summary{State: Calm, Baseline: e.base.Baseline(e.baseReady), Triggers: append([]Trigger{}, e.triggers...),
+		Timeline: append([]TimelinePoint{}, e.timeline...)}
 	if best.state != "" && best.n > 0 {
 		s.State, s.Level = best.state, best.maxLevel
 		s.Arousal = round(best.aroSum/float64(best.n), 3)
