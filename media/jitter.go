@@ -129,15 +129,15 @@ func (j *jitterBuffer) push(seq uint16, ts uint32, ssrc uint32, audio bool, payl
 	n := len(payload)
 	if ets+int64(n) <= j.head {
 		j.late++
+		if res == pushInOrder {
+			return res // still the newest packet for pass-through, only too late to play here
+		}
 		return pushLate
 	}
 	if ets+int64(n) > j.head+jbRing {
 		// Too far ahead of playout to hold: the stream moved on, follow it.
 		j.restartTiming(ets)
 		j.updateTiming(now-ets*nsPerSample, now, n)
-	}
-	if res == pushInOrder && ets < j.head {
-		res = pushReordered
 	}
 	for i := 0; i < n; i++ {
 		t := ets + int64(i)
@@ -171,7 +171,13 @@ func (j *jitterBuffer) updateTiming(transit, now int64, samples int) {
 	} else if transit < j.winMin {
 		j.winMin = transit
 	}
-	j.baseTransit = min(j.winMin, j.prevWinMin)
+	newBase := min(j.winMin, j.prevWinMin)
+	if newBase < j.baseTransit {
+		// An early packet lowered the base: keep the playout schedule where it was by raising the delay as much.
+		j.peakExcess += j.baseTransit - newBase
+		j.delay = min(j.maxDelay, j.delay+j.baseTransit-newBase)
+	}
+	j.baseTransit = newBase
 	excess := transit - j.baseTransit
 	j.peakExcess -= j.peakExcess / 256 // halves in about 3.5 s at 50 packets/s
 	if excess > j.peakExcess {
