@@ -42,6 +42,8 @@ type vocabTerm struct {
 type posting struct {
 	entry int
 	tf    float64
+	// credit is 1 when the term is in the entry's examples or topic, answerCredit when only in its answer.
+	credit float64
 }
 
 type indexedEntry struct {
@@ -57,8 +59,14 @@ const (
 	// character-trigram Dice overlap of a word that is only spelled like one (at least fuzzyMin).
 	simPhonetic   = 0.8
 	simFuzzyScale = 0.7
-	fuzzyMin      = 0.5
+	fuzzyMin      = 0.6
 	unknownFactor = 0.7
+	// answerCredit is how much a word found only in an entry's answer (not its examples) counts, and
+	// answerTF how much one occurrence there adds to the term frequency.
+	answerCredit = 0.5
+	answerTF     = 0.3
+	// fuzzyMinLen is the shortest word matched by sound or spelling: short words meet too many others.
+	fuzzyMinLen = 4
 )
 
 // content returns the canonical terms of the topic-bearing words of s, with the surface word of each.
@@ -94,12 +102,10 @@ func buildIndex(kb *KB) *index {
 	var total float64
 	for ei, e := range kb.Entries {
 		tf := map[int]float64{}
+		credit := map[int]float64{}
 		var length float64
-		// The entry's document: its examples, plus its id and topic words (people name topics by them).
-		docs := append([]string{}, e.Examples...)
-		docs = append(docs, e.Topic)
-		for _, d := range docs {
-			terms, surface := x.content(d)
+		add := func(text string, w, cr float64) {
+			terms, surface := x.content(text)
 			for i, t := range terms {
 				id, ok := x.termID[t]
 				if !ok {
@@ -117,12 +123,22 @@ func buildIndex(kb *KB) *index {
 				if p := phonetic(t); p != "" {
 					x.terms[id].phon[p] = true
 				}
-				tf[id]++
-				length++
+				tf[id] += w
+				if cr > credit[id] {
+					credit[id] = cr
+				}
+				length += w
 			}
 		}
+		// The entry's document: its examples and topic (how people name it), and at a lower weight its answer
+		// (which holds the words of the subject a caller may use).
+		for _, d := range e.Examples {
+			add(d, 1, 1)
+		}
+		add(e.Topic, 1, 1)
+		add(e.Answer, answerTF, answerCredit)
 		for id, n := range tf {
-			x.terms[id].postings = append(x.terms[id].postings, posting{entry: ei, tf: n})
+			x.terms[id].postings = append(x.terms[id].postings, posting{entry: ei, tf: n, credit: credit[id]})
 		}
 		x.entries = append(x.entries, indexedEntry{id: e.ID, length: length})
 		total += length
@@ -177,6 +193,8 @@ func (x *index) match(text string) Match {
 			switch {
 			case hasExact && ti == exact:
 				sim = 1
+			case len(q) < fuzzyMinLen || len(vt.term) < fuzzyMinLen:
+				continue
 			case qPhon != "" && (vt.phon[qPhon] || vt.phon[qPhonStem]) && len(qPhon) >= 2:
 				sim = simPhonetic
 			default:
@@ -200,8 +218,8 @@ func (x *index) match(text string) Match {
 				weight = sim*vt.idf + (1-sim)*x.unknownWeight
 			}
 			for _, p := range vt.postings {
-				if sim > bestSim[p.entry] {
-					bestSim[p.entry] = sim
+				if s := sim * p.credit; s > bestSim[p.entry] {
+					bestSim[p.entry] = s
 				}
 			}
 		}
