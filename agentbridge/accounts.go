@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -30,7 +31,7 @@ type AccountStore interface {
 const MinPasswordLen = 8
 
 // bcryptCost is the bcrypt work factor: about 50 ms per check on the 2-core reference machine.
-const bcryptCost = 11
+var bcryptCost = 11
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
@@ -83,7 +84,11 @@ func CheckPassword(hash, password string) bool {
 }
 
 // dummyHash is compared against when the account does not exist, so a login takes as long either way.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a real password"), bcryptCost)
+// It is made on first use, so commands that never check a login do not pay for it.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password"), bcryptCost)
+	return string(h)
+})
 
 // NewAccount builds a validated account with a hashed password.
 func NewAccount(name, password, role string, skills []string) (Account, error) {

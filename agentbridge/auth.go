@@ -243,7 +243,7 @@ func (b *Bridge) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acct, err := b.accounts.GetAccount(r.Context(), req.User)
-	hash := string(dummyHash)
+	hash := dummyHash()
 	if err == nil && acct != nil && acct.PasswordHash != "" {
 		hash = acct.PasswordHash
 	} else if err == nil {

@@ -414,6 +414,8 @@ func (b *Bridge) endRingLocked(c *call, reason string, retry bool) {
 	if retry {
 		c.tried[a.name] = time.Now()
 	}
+	c.log.Info("offer withdrawn", "agent", a.name, "reason", reason)
+	a.send(msgRingCancel{CallID: c.q.ID, Reason: reason})
 	switch reason {
 	case "timeout":
 		b.metrics.offer("timeout")
@@ -425,8 +427,6 @@ func (b *Bridge) endRingLocked(c *call, reason string, retry bool) {
 	default:
 		b.metrics.offer("cancelled")
 	}
-	c.log.Info("offer withdrawn", "agent", a.name, "reason", reason)
-	a.send(msgRingCancel{CallID: c.q.ID, Reason: reason})
 }
 
 // answer is an agent's page taking the offer offerID of callID: at most one answer ever wins.
