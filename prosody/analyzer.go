@@ -99,7 +99,7 @@ func (a *Analyzer) Reset() {
 	a.phase, a.hops, a.total, a.nraw = 0, 0, 0, 0
 	a.r0, a.r1, a.r2 = rawFrame{}, rawFrame{}, rawFrame{}
 	a.dcX, a.dcY = 0, 0
-	a.noiseFloor = -100
+	a.noiseFloor = 0
 	a.hang, a.onset = 0, 0
 	a.env, a.peak, a.valley, a.peakVoiced, a.sinceNucleus = -100, -100, -100, false, 1000
 	a.lastF0, a.lastF0Age = 0, 1000
@@ -232,16 +232,8 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 		}
 		r.tilt = 10 * math.Log10((float64(ed)+1e-12)/(float64(e)+1e-12))
 	}
-	// Voice activity: an adaptive noise floor that falls at once and rises 3 dB a second.
-	if r.db < a.noiseFloor {
-		a.noiseFloor = r.db
-	} else {
-		a.noiseFloor += math.Min(r.db-a.noiseFloor, 0.03)
-	}
-	thr := math.Max(a.noiseFloor+a.cfg.VADMarginDB, a.cfg.MinSpeechDB)
-	loud := r.db > thr
-	// The pitch search runs only where speech is possible: well above the floor and above min_speech_db.
-	r.gate = r.db > math.Max(a.noiseFloor+a.cfg.VADMarginDB*0.5, a.cfg.MinSpeechDB)
+	// The pitch search runs only where speech is possible: above min_speech_db.
+	r.gate = r.db > a.cfg.MinSpeechDB
 	r.ap = 1
 	if r.gate {
 		ref := 0.0
@@ -266,6 +258,19 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 	if !r.voiced {
 		r.f0 = 0
 	}
+	// Voice activity: an adaptive noise floor that starts at the first frame's level, falls at once and rises
+	// 2 dB a second through periodic sound, 10 dB a second through aperiodic (noise-like) sound.
+	if a.hops <= 3 || r.db < a.noiseFloor { // hop 3 analyses the first frame (centred at 10 ms)
+		a.noiseFloor = r.db
+	} else {
+		rise := 0.02
+		if r.ap > 0.5 {
+			rise = 0.1
+		}
+		a.noiseFloor += math.Min(r.db-a.noiseFloor, rise)
+	}
+	thr := math.Max(a.noiseFloor+a.cfg.VADMarginDB, a.cfg.MinSpeechDB)
+	loud := r.db > thr
 	// Onset: a voiced frame, or two loud frames in a row; then hangover.
 	if loud {
 		a.onset++

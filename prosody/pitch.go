@@ -106,7 +106,7 @@ func (p *pitchTracker) estimate(w, dw []float32, ref float64) (f0, ap float64) {
 	if tf == 0 {
 		return 0, ap
 	}
-	if t2, nd2 := p.refine(w, 2*tf); t2 > 0 && nd2 < octaveDown*nd {
+	if t2, nd2 := p.refine(w, 2*tf); t2 > 0 && nd2 < octaveDown*nd && nd-nd2 > 0.03 {
 		tf, nd = t2, nd2
 	} else if t3, nd3 := p.refine(w, tf/2); t3 > 0 && nd3 < octaveUp*nd {
 		tf, nd = t3, nd3
