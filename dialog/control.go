@@ -100,7 +100,7 @@ func control(text string) Control {
 			return CtlGoodbye
 		}
 	}
-	if content > 1 || len(ws) > 6 {
+	if content > 1 || len(ws) > 6 || (content == 1 && !yesWords[ws[0]] && !noWords[ws[0]]) {
 		return CtlNone
 	}
 	switch {
