@@ -116,7 +116,48 @@ func TestEvalEmotion(t *testing.T) {
 		}
 	}
 	printEmotion(t, "leave-one-speaker-out (model refitted on the other 4 speakers)", clips, loso)
+	if testing.Verbose() { // the ceiling: clip-level features straight through the refitted model
+		direct := make([]string, len(clips))
+		for _, spk := range speakers {
+			var train []emoClip
+			for _, c := range clips {
+				if c.speaker != spk {
+					train = append(train, c)
+				}
+			}
+			m := fitModel(train)
+			for i, c := range clips {
+				if c.speaker == spk {
+					direct[i] = "calm"
+					if logistic(m.Arousal, c.dev) >= 0.5 {
+						direct[i] = "anxious"
+						if logistic(m.Anger, c.dev) >= 0.5 {
+							direct[i] = "angry"
+						}
+					}
+				}
+			}
+		}
+		printEmotion(t, "LOSO, whole-clip features without the live estimator", clips, direct)
+	}
 
+	var mean [2][nFeatures]float64
+	var cnt [2]float64
+	for _, c := range clips {
+		k := -1
+		if c.label == 'W' {
+			k = 0
+		} else if c.label == 'A' {
+			k = 1
+		}
+		if k >= 0 {
+			cnt[k]++
+			for j, v := range c.dev {
+				mean[k][j] += v
+			}
+		}
+	}
+	fmt.Printf("mean deviation, angry: %.2f\nmean deviation, anxious: %.2f\n", scale(mean[0][:], 1/cnt[0]), scale(mean[1][:], 1/cnt[1]))
 	m := fitModel(clips)
 	fmt.Printf("model fitted on all %d clips:\n  Arousal: %s\n  Anger:   %s\n", len(clips), fmtWeights(m.Arousal), fmtWeights(m.Anger))
 }
@@ -153,8 +194,40 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// fitLogistic: class-balanced, L2 penalty lambda on the weights (not the bias).
-func fitLogistic(x [][]float64, y []float64, lambda float64) []float64 {
+// fitLogistic: class-balanced, L2 penalty lambda on the weights (not the bias), fitted on standardised features
+// and returned for the raw ones.
+func fitLogistic(x0 [][]float64, y []float64, lambda float64) []float64 {
+	n := len(x0[0])
+	mu, sd := make([]float64, n), make([]float64, n)
+	sd[0] = 1
+	for j := 1; j < n; j++ {
+		for _, xi := range x0 {
+			mu[j] += xi[j] / float64(len(x0))
+		}
+		for _, xi := range x0 {
+			sd[j] += (xi[j] - mu[j]) * (xi[j] - mu[j]) / float64(len(x0))
+		}
+		sd[j] = math.Sqrt(sd[j]) + 1e-6
+	}
+	x := make([][]float64, len(x0))
+	for i, xi := range x0 {
+		x[i] = make([]float64, n)
+		x[i][0] = 1
+		for j := 1; j < n; j++ {
+			x[i][j] = (xi[j] - mu[j]) / sd[j]
+		}
+	}
+	w := fitStd(x, y, lambda)
+	out := make([]float64, n)
+	out[0] = w[0]
+	for j := 1; j < n; j++ {
+		out[j] = w[j] / sd[j]
+		out[0] -= w[j] * mu[j] / sd[j]
+	}
+	return out
+}
+
+func fitStd(x [][]float64, y []float64, lambda float64) []float64 {
 	n := len(x[0])
 	w := make([]float64, n)
 	var pos float64
@@ -225,4 +298,12 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func scale(v []float64, f float64) []float64 {
+	out := make([]float64, len(v))
+	for i := range v {
+		out[i] = v[i] * f
+	}
+	return out
 }

@@ -17,6 +17,7 @@ type Profile struct {
 	Tilt        float64 // mean Tilt of voiced frames, dB
 	RateSPS     float64 // syllable nuclei per second of speech
 	VoicedShare float64 // voiced frames over speech frames
+	Aperiodic   float64 // mean aperiodicity of voiced frames (lower: a purer, more tense voice)
 	Voiced      int     // voiced frames
 	Speech      int     // speech frames
 }
@@ -47,7 +48,7 @@ func ProfileOf(frames []FrameResult) Profile {
 func profileInto(frames []FrameResult, scratch []float64) Profile {
 	var p Profile
 	st := scratch[:0]
-	var pow, tilt, dbSum, dbSq, move float64
+	var pow, tilt, dbSum, dbSq, move, aper float64
 	var moves, nuclei int
 	prevSt, prevVoiced := 0.0, false
 	for _, f := range frames {
@@ -67,6 +68,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		st = append(st, s)
 		pow += math.Pow(10, f.DB/10)
 		tilt += f.Tilt
+		aper += f.Aperiodicity
 		if prevVoiced {
 			move += math.Min(math.Abs(s-prevSt), 1)
 			moves++
@@ -81,6 +83,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		p.F0Range = quantile(st, 0.9) - quantile(st, 0.1)
 		p.DB = math.Max(-100, 10*math.Log10(pow/float64(p.Voiced)+1e-10))
 		p.Tilt = tilt / float64(p.Voiced)
+		p.Aperiodic = aper / float64(p.Voiced)
 	}
 	if moves > 0 {
 		p.Movement = move / float64(moves) / HopSeconds
@@ -96,7 +99,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 }
 
 // nFeatures is the length of a Deviation vector.
-const nFeatures = 8
+const nFeatures = 9
 
 // Deviation is a window's profile relative to the baseline, scaled so that one unit is a clear change.
 type Deviation [nFeatures]float64
@@ -111,6 +114,7 @@ const (
 	devTilt            // 2 dB
 	devRate            // octaves of the syllable rate
 	devVoiced          // share
+	devAperiodic       // 0.05 of aperiodicity
 )
 
 // Deviate returns how p departs from the baseline b.
@@ -124,6 +128,7 @@ func Deviate(p, b Profile) Deviation {
 	d[devTilt] = (p.Tilt - b.Tilt) / 2
 	d[devRate] = math.Log2((p.RateSPS + 1) / (b.RateSPS + 1))
 	d[devVoiced] = p.VoicedShare - b.VoicedShare
+	d[devAperiodic] = (p.Aperiodic - b.Aperiodic) / 0.05
 	for i, v := range d {
 		if v != v {
 			d[i] = 0
