@@ -15,7 +15,7 @@ import (
 // Phone and account numbers are left alone: they are shorter than 13 digits, fail the Luhn check or the card
 // prefixes, or (for phone numbers) start with '+'. Text without a card number is returned unchanged.
 func MaskCardNumbers(text string) string {
-	if len(text) < 13 {
+	if len(text) < 13 || possibleDigits(text) < 13 {
 		return text
 	}
 	toks := tokenize(text)
@@ -130,6 +130,45 @@ var digitWords = map[string]string{
 }
 
 var fillers = map[string]bool{"uh": true, "um": true, "er": true, "erm": true, "ah": true, "and": true, "then": true}
+
+// possibleDigits counts, without allocating, the digits and digit words in text: an upper bound on the digits of
+// any number in it ("double" and "triple" count as two).
+func possibleDigits(text string) int {
+	n := 0
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c >= '0' && c <= '9' {
+			n++
+			i++
+			continue
+		}
+		if (c|0x20) < 'a' || (c|0x20) > 'z' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && (text[j]|0x20) >= 'a' && (text[j]|0x20) <= 'z' {
+			j++
+		}
+		w := text[i:j]
+		if len(w) <= 6 {
+			for _, d := range digitWordList {
+				if strings.EqualFold(w, d) {
+					n++
+					if d == "double" || d == "triple" {
+						n++
+					}
+					break
+				}
+			}
+		}
+		i = j
+	}
+	return n
+}
+
+var digitWordList = []string{"zero", "oh", "o", "nought", "one", "two", "three", "four", "five", "six", "seven",
+	"eight", "nine", "double", "triple"}
 
 // tokenize splits text into words, digit groups and separators. "double"/"triple" followed by a digit word
 // becomes one word token standing for the repeated digit.
