@@ -16,8 +16,8 @@ type DTMFGuard struct {
 	hold   time.Duration
 	digits []byte
 	last   time.Duration // time of the last digit
-	active bool // silencing
-	open   bool // the run's digits are not yet judged
+	active bool          // silencing
+	open   bool          // the run's digits are not yet judged
 	cards  int
 }
 
