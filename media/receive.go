@@ -60,7 +60,9 @@ func (s *Session) handleRTP(b []byte, src netip.AddrPort, now time.Time) {
 		s.log.Info("rtp source latched", "source", src.String())
 		s.mu.Lock()
 	} else if src != s.latched {
-		if now.Sub(s.lastLatched) < relatchAfter {
+		// Another source takes over when it is the signalled address (packets still in flight from before a
+		// re-INVITE must not hold the latch) or when the latched one has gone quiet.
+		if src != s.remote.Addr && now.Sub(s.lastLatched) < relatchAfter {
 			s.garbage++
 			s.mu.Unlock()
 			if s.m != nil {

@@ -270,9 +270,7 @@ func (s *Session) produce(now time.Time, f *Frame) func(time.Time) {
 			*f = Frame{}
 		} else if !p.fed {
 			p.fed = true
-			s.marker = true
-			s.outTS += uint32(s.npending) // start the prompt on a packet boundary
-			s.npending = 0
+			s.marker = true // on the packet that carries the prompt's first frame
 		}
 	}
 	s.playMu.Unlock()

@@ -586,7 +586,7 @@ func TestNewRemoteAddressIsFollowed(t *testing.T) {
 		}
 	}
 	if loud < 15 {
-		t.Errorf("c heard %d loud frames, want b's prompt after the re-INVITE", loud)
+		t.Errorf("c heard %d loud frames, want b's prompt after the re-INVITE\nb: %+v\nc: %+v", loud, b.Stats(), c.Stats())
 	}
 }
 
