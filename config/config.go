@@ -47,14 +47,16 @@ type HTTPConfig struct {
 type CallConfig struct {
 	// announcement: said first on every answered call; "" says nothing.
 	Announcement string `yaml:"announcement"`
-	// greeting: the bot's opening line after the announcement.
-	Greeting string `yaml:"greeting"`
 	// record: write a stereo WAV per call under DATA/recordings (caller left, hotline/agent right) (false).
 	Record bool `yaml:"record"`
 	// no_bot: send every call straight to the agent queue after the announcement (false).
 	NoBot bool `yaml:"no_bot"`
 	// fallback_refer: a SIP URI to blind-transfer (REFER) a call to when no agent can take it ("": none).
 	FallbackRefer string `yaml:"fallback_refer"`
+	// no_agents: said before hanging up when no agent (and no fallback_refer) can take the call.
+	NoAgents string `yaml:"no_agents"`
+	// back_to_bot: said when the queue's overflow policy sends the caller back to the bot.
+	BackToBot string `yaml:"back_to_bot"`
 	// drain_timeout: on SIGTERM, how long current calls may go on before they are hung up ("60s").
 	DrainTimeout Duration `yaml:"drain_timeout"`
 }
@@ -87,7 +89,8 @@ func Default() Config {
 		HTTP:    HTTPConfig{Addr: "127.0.0.1:8080"},
 		Call: CallConfig{
 			Announcement: "You are speaking with an automated assistant. This call may be recorded.",
-			Greeting:     "Hello, how can I help you today?",
+			NoAgents:     "I'm sorry, none of our colleagues can take your call right now. Please call again later. Goodbye.",
+			BackToBot:    "I'm sorry, all our colleagues are busy. Let me try to help you myself in the meantime.",
 			DrainTimeout: Duration(60 * time.Second),
 		},
 	}

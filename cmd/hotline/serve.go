@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -17,7 +19,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hotline/hotline/agentbridge"
+	"github.com/hotline/hotline/asr"
 	"github.com/hotline/hotline/config"
+	"github.com/hotline/hotline/dialog"
+	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/sip"
+	"github.com/hotline/hotline/store"
 )
 
 func init() {
@@ -64,7 +72,7 @@ func runServe(args []string) int {
 	return 0
 }
 
-// server is the running `hotline serve`: everything it owns is built in newServer and stopped by run's return.
+// server is the running `hotline serve`: everything it owns is built in newServer and stopped when run returns.
 type server struct {
 	cfg    config.Config
 	common commonFlags
@@ -72,6 +80,24 @@ type server struct {
 	reg    *prometheus.Registry
 	ready  atomic.Bool
 	mux    *http.ServeMux
+
+	store      store.Store
+	writer     *store.Writer
+	token      string
+	pool       *media.PortPool
+	sip        *sip.Server
+	kb         *dialog.KBStore
+	bot        *dialog.Bot
+	recognizer asr.Recognizer // nil when the recogniser could not start: calls degrade to DTMF and agents
+	bridge     *agentbridge.Bridge
+
+	callsMu sync.Mutex
+	calls   map[string]*callSession
+
+	// bg owns work that outlives a call's handler (waiting for an agent's wrap-up); bgCtx stops it.
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	bgStop context.CancelFunc
 }
 
 func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server, error) {
@@ -80,10 +106,110 @@ func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &server{cfg: cfg, common: common, log: log, reg: reg, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	s := &server{cfg: cfg, common: common, log: log, reg: reg, mux: http.NewServeMux(), calls: map[string]*callSession{}}
+	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			s.close()
+		}
+	}()
+	ctx := context.Background()
+
+	var err error
+	storeCfg := cfg.Store
+	storeCfg.DataDir = cfg.DataDir
+	if s.store, err = store.Open(ctx, storeCfg); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	storeMetrics := store.NewMetrics(reg)
+	s.writer = store.NewWriterWith(s.store, storeMetrics, log, storeCfg)
+	if s.token, err = store.EnsureAPIToken(cfg.DataDir); err != nil {
+		return nil, err
+	}
+
+	if s.pool, err = media.NewPortPool(cfg.Media, media.NewMetrics(reg), log); err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
+
+	dialogMetrics := dialog.NewMetrics(reg)
+	if s.kb, err = dialog.NewKBStore(cfg.Dialog.KBFile, log, dialogMetrics); err != nil {
+		return nil, err
+	}
+	synth, err := dialog.NewSynthesizer(cfg.Dialog.Speech, dialogMetrics)
+	if err != nil {
+		return nil, fmt.Errorf("speech synthesis: %w", err)
+	}
+	botOpts := []dialog.Option{dialog.WithMetrics(dialogMetrics), dialog.WithUnansweredLog(unansweredToStore{s.store})}
+	s.bot = dialog.New(cfg.Dialog, s.kb, synth, log, botOpts...)
+
+	if s.recognizer, err = newRecognizer(cfg.ASR, s.kb, asr.NewMetrics(reg), log); err != nil {
+		// The call still works without recognition: the bot offers DTMF and agents. Say so loudly.
+		log.Error("speech recognition unavailable; calls will go to agents", "err", err)
+		s.recognizer = nil
+	}
+
+	if s.bridge, err = agentbridge.New(cfg.Agents, s.store, agentbridge.NewMetrics(reg), log, s.bridgeHooks()); err != nil {
+		return nil, fmt.Errorf("agents: %w", err)
+	}
+	if name, pass, created, err := s.bridge.EnsureDemoAgent(ctx); err != nil {
+		return nil, fmt.Errorf("agents: %w", err)
+	} else if created {
+		log.Warn("no agent accounts: created a demo agent; change its password with `hotline agent passwd`",
+			"user", name, "password", pass)
+	}
+
+	if s.sip, err = sip.NewServer(cfg.SIP, s.pool, s.handleCall, sip.NewMetrics(reg), log, sip.WithOnEnd(s.onCallEnd)); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+
+	s.routes()
+	ok = true
 	return s, nil
+}
+
+// routes mounts the web side. Everything but /healthz and the softphone's login page needs a session or the
+// API token.
+func (s *server) routes() {
+	auth := s.authorized
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.Handle("GET /metrics", requireAuth(auth, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
+	api := store.APIHandler(s.store, auth)
+	s.mux.Handle("/api/calls", api)
+	s.mux.Handle("/api/calls/", api)
+	s.mux.Handle("/", s.bridge.Handler())
+}
+
+// authorized accepts the API token or a logged-in softphone session.
+func (s *server) authorized(r *http.Request) bool {
+	if tok := store.BearerToken(r); tok != "" {
+		return subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+	}
+	_, _, ok := s.bridge.Authenticate(r)
+	return ok
+}
+
+func requireAuth(auth func(*http.Request) bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !auth(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hotline"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// close releases what newServer built, in reverse order.
+func (s *server) close() {
+	s.bgStop()
+	s.bg.Wait()
+	if s.recognizer != nil {
+		_ = s.recognizer.Close()
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+	}
 }
 
 func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -94,34 +220,97 @@ func (s *server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(w, "ok")
 }
 
-// run serves until ctx is cancelled (SIGINT/SIGTERM), then drains.
+// run serves until ctx is cancelled (SIGINT/SIGTERM), then drains: new calls get 503, calls in progress may go
+// on for call.drain_timeout, records are flushed, and everything closes.
 func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
+	defer s.close()
 	ln, err := net.Listen("tcp", s.cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http listen %s: %w", s.cfg.HTTP.Addr, err)
 	}
 	httpSrv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+
+	// Workers stop on workCtx, which outlives ctx by the drain.
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	var workers sync.WaitGroup
+	start := func(f func(context.Context)) {
+		workers.Add(1)
+		go func() { defer workers.Done(); f(workCtx) }()
+	}
+	start(s.writer.Run)
+	if s.cfg.Dialog.KBFile != "" && s.cfg.Dialog.KBReloadInterval > 0 {
+		start(func(ctx context.Context) { s.kb.Watch(ctx, s.cfg.Dialog.KBReloadInterval) })
+	}
+	storeCfg := s.cfg.Store
+	storeCfg.DataDir = s.cfg.DataDir
+	start(func(ctx context.Context) { store.RunRetention(ctx, s.store, storeCfg, nil, s.log) })
+	sipErr := make(chan error, 1)
+	start(func(ctx context.Context) { sipErr <- s.sip.Serve(ctx) })
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- httpSrv.Serve(ln) }()
 	s.log.Info("web listening", "addr", ln.Addr().String())
-	s.ready.Store(true)
 
+	// Ready once SIP is listening.
+	readyCtx, readyDone := context.WithTimeout(ctx, 10*time.Second)
+	for !s.sip.Ready() && readyCtx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+	readyDone()
+	if !s.sip.Ready() {
+		stopWork()
+		workers.Wait()
+		_ = httpSrv.Close()
+		select {
+		case err := <-sipErr:
+			return fmt.Errorf("sip: %w", err)
+		default:
+			return errors.New("sip did not become ready within 10 s")
+		}
+	}
+	s.ready.Store(true)
+	s.log.Info("hotline ready", "sip_udp", s.sip.Addr("udp"), "sip_tcp", s.sip.Addr("tcp"), "web", ln.Addr().String(), "data", s.cfg.DataDir)
+
+	var runErr error
+loop:
 	for {
 		select {
 		case <-hup:
 			s.reload()
+		case err := <-sipErr:
+			runErr = fmt.Errorf("sip: %w", err)
+			break loop
 		case err := <-httpErr:
 			if !errors.Is(err, http.ErrServerClosed) {
-				return fmt.Errorf("http: %w", err)
+				runErr = fmt.Errorf("http: %w", err)
 			}
-			return nil
+			break loop
 		case <-ctx.Done():
-			s.ready.Store(false)
-			s.log.Info("draining")
-			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			return httpSrv.Shutdown(shutCtx)
+			break loop
 		}
+	}
+	s.drain()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutCtx)
+	stopWork()
+	workers.Wait()
+	flushCtx, cancelFlush := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelFlush()
+	if err := s.writer.Flush(flushCtx); err != nil {
+		s.log.Error("call records not flushed", "err", err)
+	}
+	return runErr
+}
+
+// drain refuses new calls and lets those in progress finish, up to call.drain_timeout.
+func (s *server) drain() {
+	s.ready.Store(false)
+	s.sip.Drain()
+	deadline := time.Now().Add(time.Duration(s.cfg.Call.DrainTimeout))
+	s.log.Info("draining: new calls get 503", "active_calls", s.sip.ActiveCalls(), "timeout", time.Duration(s.cfg.Call.DrainTimeout))
+	for s.sip.ActiveCalls() > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -132,11 +321,18 @@ func (s *server) reload() {
 		s.log.Error("config reload failed; keeping the running configuration", "err", err)
 		return
 	}
-	s.cfg = cfg
-	s.log.Info("config reloaded")
+	if err := s.sip.Reload(cfg.SIP); err != nil {
+		s.log.Error("config reload: sip section refused; keeping the running configuration", "err", err)
+		return
+	}
+	s.cfg.SIP = cfg.SIP
+	s.log.Info("config reloaded", "file", s.common.configPath)
 }
 
+// applySIPAddr points SIP over UDP and TCP at addr (the -sip-addr flag).
 func applySIPAddr(cfg *config.Config, addr string) {
-	_ = cfg
-	_ = addr
+	if addr == "" {
+		return
+	}
+	cfg.SIP.UDPAddr, cfg.SIP.TCPAddr = addr, addr
 }

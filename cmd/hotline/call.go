@@ -1,0 +1,669 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotline/hotline/agentbridge"
+	"github.com/hotline/hotline/asr"
+	"github.com/hotline/hotline/dialog"
+	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/prosody"
+	"github.com/hotline/hotline/quality"
+	"github.com/hotline/hotline/sip"
+	"github.com/hotline/hotline/store"
+)
+
+// handleCall is the life of one answered call, top to bottom: the observers on the caller's voice, the
+// announcement, the bot's conversation, the hand-off to a person, and the call record. ctx ends when the call
+// does; every goroutine started here stops with it.
+func (s *server) handleCall(ctx context.Context, c *sip.Call) {
+	cs := s.newCallSession(ctx, c)
+	defer cs.finish()
+
+	if s.cfg.Call.Record {
+		cs.startRecording()
+	}
+	cs.openRecognition(ctx)
+	cs.wg.Add(1)
+	go cs.listen(ctx)
+
+	if err := cs.say(ctx, s.cfg.Call.Announcement, false); err != nil {
+		return
+	}
+	cs.addLine("bot", cs.since(c.AnsweredAt()), s.cfg.Call.Announcement)
+	reason := dialog.ReasonNoBot
+	if !s.cfg.Call.NoBot {
+		reason = cs.converse(ctx)
+	}
+	for reason != "" && ctx.Err() == nil {
+		// The hand-off may send the caller back to the bot (overflow policy); the bot may hand over again.
+		if back := cs.handOff(ctx, reason); !back {
+			return
+		}
+		reason = cs.converse(ctx)
+	}
+}
+
+// callSession is one answered call's state, owned by handleCall's goroutine. Fields shared with the listener
+// goroutine or with live-update readers are behind mu.
+type callSession struct {
+	s    *server
+	c    *sip.Call
+	m    *media.Session
+	log  *slog.Logger
+	conv *dialog.Conversation
+	wg   sync.WaitGroup
+
+	recog   asr.Stream // nil when recognition is unavailable
+	results <-chan asr.Result
+
+	mu           sync.Mutex
+	voice        *prosody.Stream // the caller's voice
+	bargeIn      *dialog.BargeIn
+	speaking     *speechSource      // what is being said now (nil when silent)
+	stopSpeaking context.CancelFunc // cancels the current prompt (barge-in)
+	streamStart  time.Time          // when the first caller frame went to the recogniser
+	rec          *store.Call
+	extraLines   []prosody.TranscriptLine // said outside the bot's conversation: announcement, caller and agent after hand-off
+	firstState   *store.EmotionPoint
+	outcome      store.Outcome
+	inspector    *quality.Inspector
+	agentSpeech  bool
+	cardGuard    *quality.DTMFGuard
+}
+
+func (s *server) newCallSession(ctx context.Context, c *sip.Call) *callSession {
+	voice, err := prosody.NewStream(s.cfg.Prosody)
+	if err != nil { // the configuration was validated at start; this cannot fail with it
+		c.Log().Error("prosody stream", "err", err)
+	}
+	caller := c.Caller()
+	if c.Private() {
+		caller = "anonymous"
+	}
+	cs := &callSession{
+		s: s, c: c, m: c.Media(), log: c.Log(),
+		voice:   voice,
+		bargeIn: dialog.NewBargeIn(s.cfg.Dialog.TurnTaking.BargeIn),
+		rec: &store.Call{
+			ID: c.ID(), SIPCallID: c.SIPCallID(), Caller: caller, CallerPrivate: c.Private(),
+			StartedAt: c.StartedAt(), AnsweredAt: c.AnsweredAt(), SIPStatus: 200,
+		},
+		cardGuard: quality.NewDTMFGuard(2 * time.Second),
+	}
+	cs.conv = s.bot.NewConversation(c.ID(), dialog.AnsweredAt(c.AnsweredAt()))
+	s.callsMu.Lock()
+	s.calls[c.ID()] = cs
+	s.callsMu.Unlock()
+	return cs
+}
+
+// since is seconds from the answer of the call, the time base of transcripts and reports.
+func (cs *callSession) since(t time.Time) float64 { return t.Sub(cs.c.AnsweredAt()).Seconds() }
+
+// ms is milliseconds from the 200 OK, the time base of turn latencies.
+func (cs *callSession) ms(t time.Time) int64 { return t.Sub(cs.c.AnsweredAt()).Milliseconds() }
+
+func (cs *callSession) startRecording() {
+	path := filepath.Join(cs.s.cfg.DataDir, "recordings", cs.c.ID()+".wav")
+	if err := cs.m.Record(path); err != nil {
+		cs.log.Error("recording not started", "path", path, "err", err)
+		return
+	}
+	cs.mu.Lock()
+	cs.rec.Recording = path
+	cs.mu.Unlock()
+}
+
+// openRecognition starts the caller's recognition stream; when no recogniser can be had the call goes on
+// without one and the conversation degrades (DTMF, agent).
+func (cs *callSession) openRecognition(ctx context.Context) {
+	if cs.s.recognizer == nil || cs.s.cfg.Call.NoBot {
+		return
+	}
+	st, err := cs.s.recognizer.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID(), SampleRate: media.SampleRate, Domain: true})
+	if err != nil {
+		cs.log.Warn("recognition unavailable for this call", "err", err)
+		return
+	}
+	cs.recog, cs.results = st, st.Results()
+}
+
+// listen feeds every 20 ms frame of the caller's voice to the emotion estimator, the recogniser and the barge-in
+// detector. It never blocks the media reader: it has its own bounded queue, and everything it calls is quick.
+func (cs *callSession) listen(ctx context.Context) {
+	defer cs.wg.Done()
+	frames := cs.m.Subscribe("caller")
+	defer cs.m.Unsubscribe(frames)
+	var sent media.Frame
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f, ok := <-frames:
+			if !ok {
+				return
+			}
+			cs.mu.Lock()
+			if cs.voice != nil {
+				cs.voice.Write(f[:])
+			}
+			speaking, stop := cs.speaking, cs.stopSpeaking
+			cs.speaking.lastFrame(&sent)
+			bargedIn := cs.bargeIn.Frame(f[:], sent[:])
+			if cs.streamStart.IsZero() {
+				cs.streamStart = time.Now()
+			}
+			cs.mu.Unlock()
+			if bargedIn && speaking != nil && stop != nil {
+				cs.log.Info("barge-in: caller spoke over the prompt")
+				stop()
+			}
+			if cs.recog != nil {
+				_ = cs.recog.Write(f[:]) // never blocks; a failed stream reports on Results
+			}
+		}
+	}
+}
+
+// say speaks text to the caller and returns when it was played, or when ctx ends. With interruptible, caller
+// speech over it (barge-in) stops it early and say returns nil.
+func (cs *callSession) say(ctx context.Context, text string, interruptible bool) error {
+	_, err := cs.speak(ctx, text, interruptible, nil)
+	return err
+}
+
+// speak synthesises and plays text, streaming sentence by sentence; onStart gets the time of the first RTP
+// packet. It reports whether the caller barged in.
+func (cs *callSession) speak(ctx context.Context, text string, interruptible bool, onStart func(time.Time)) (bargedIn bool, err error) {
+	if strings.TrimSpace(text) == "" {
+		return false, ctx.Err()
+	}
+	playCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	src := &speechSource{}
+	cs.mu.Lock()
+	cs.bargeIn.Reset()
+	cs.speaking = src
+	if interruptible {
+		cs.stopSpeaking = cancel
+	}
+	cs.mu.Unlock()
+	defer func() {
+		cs.mu.Lock()
+		cs.speaking, cs.stopSpeaking = nil, nil
+		cs.mu.Unlock()
+	}()
+
+	synthDone := make(chan error, 1)
+	go func() {
+		err := cs.s.bot.Speak(playCtx, text, src.push)
+		src.close()
+		synthDone <- err
+	}()
+	var opts []media.PlayOption
+	if onStart != nil {
+		opts = append(opts, media.OnPlayStart(onStart))
+	}
+	playErr := cs.m.Play(playCtx, src, opts...)
+	cancel()
+	if err := <-synthDone; err != nil && !errors.Is(err, context.Canceled) {
+		cs.log.Error("speech synthesis failed", "err", err)
+	}
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if errors.Is(playErr, context.Canceled) {
+		return true, nil // barge-in
+	}
+	if playErr != nil && !errors.Is(playErr, media.ErrPlaybackReplaced) {
+		return false, playErr
+	}
+	return false, nil
+}
+
+// converse runs the bot until it hands the call over (the transfer reason), the bot hangs up, or the call ends
+// ("" in both cases).
+func (cs *callSession) converse(ctx context.Context) string {
+	reply := cs.conv.Greeting()
+	if cs.recog == nil {
+		reply = cs.conv.OnRecognitionUnavailable()
+	}
+	noInput := cs.s.cfg.Dialog.TurnTaking.NoInputTimeout
+	for {
+		turn := store.Turn{}
+		var started time.Time
+		bargedIn, err := cs.speak(ctx, reply.Say, !reply.Transfer && !reply.Hangup, func(at time.Time) { started = at })
+		if err != nil {
+			return ""
+		}
+		if !started.IsZero() && reply.Act != dialog.ActGreet {
+			cs.mu.Lock()
+			if n := len(cs.rec.Turns); n > 0 {
+				cs.rec.Turns[n-1].BotAudioStartMS = cs.ms(started)
+			}
+			cs.mu.Unlock()
+		}
+		cs.recordReply(reply)
+		switch {
+		case reply.Transfer:
+			return reply.Reason
+		case reply.Hangup:
+			cs.setOutcome(store.OutcomeBotResolved)
+			_ = cs.c.Hangup(ctx)
+			return ""
+		}
+		_ = bargedIn
+
+		timer := time.NewTimer(noInput)
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return ""
+			case <-timer.C:
+				reply = cs.conv.OnNoInput()
+				break wait
+			case d, ok := <-cs.c.DTMF():
+				if !ok {
+					return ""
+				}
+				timer.Stop()
+				cs.onDTMF(d)
+				reply = cs.conv.OnDTMF(d.Digit)
+				break wait
+			case r, ok := <-cs.results:
+				if !ok || r.Err != nil {
+					timer.Stop()
+					cs.log.Warn("recognition failed mid-call", "err", r.Err)
+					cs.results, cs.recog = nil, nil
+					reply = cs.conv.OnRecognitionUnavailable()
+					break wait
+				}
+				if !r.Final || strings.TrimSpace(r.Text) == "" {
+					continue
+				}
+				timer.Stop()
+				turn.ASRFinalMS = cs.ms(time.Now())
+				turn.CallerSpeechEndMS = cs.speechEndMS(r)
+				text, conf := cs.heard(r)
+				reply = cs.conv.OnUtterance(text, conf, cs.voiceReport())
+				turn.ReplyChosenMS = cs.ms(time.Now())
+				cs.mu.Lock()
+				cs.rec.Turns = append(cs.rec.Turns, turn)
+				cs.mu.Unlock()
+				break wait
+			}
+		}
+	}
+}
+
+// heard records a final recognition result of the caller's speech and returns its text and confidence.
+func (cs *callSession) heard(r asr.Result) (string, float64) {
+	text := quality.MaskCardNumbers(r.Text)
+	conf := 0.0
+	for _, w := range r.Words {
+		conf += w.Conf
+	}
+	if len(r.Words) > 0 {
+		conf /= float64(len(r.Words))
+	} else {
+		conf = 0.5
+	}
+	at := cs.since(time.Now())
+	if len(r.Words) > 0 {
+		at = cs.streamSeconds(r.Words[0].Start)
+	}
+	cs.mu.Lock()
+	cs.voice.Estimator().AddWords(at, text)
+	if cs.inspector != nil {
+		cs.inspector.CallerWords(at, text)
+	}
+	cs.mu.Unlock()
+	return text, conf
+}
+
+// addLine keeps a transcript line the bot's conversation does not see.
+func (cs *callSession) addLine(who string, at float64, text string) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	line := prosody.TranscriptLine{Who: who, At: at, Text: text}
+	cs.mu.Lock()
+	cs.extraLines = append(cs.extraLines, line)
+	cs.mu.Unlock()
+	if cs.s.bridge != nil {
+		cs.s.bridge.AddTranscript(cs.c.ID(), line)
+	}
+}
+
+// transcribeCaller keeps recognising the caller after the bot handed over: the agent's card and the record get
+// the words, the estimator their emotion.
+func (cs *callSession) transcribeCaller(ctx context.Context) {
+	defer cs.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r, ok := <-cs.results:
+			if !ok || r.Err != nil {
+				return
+			}
+			if !r.Final || strings.TrimSpace(r.Text) == "" {
+				continue
+			}
+			text, _ := cs.heard(r)
+			at := cs.since(time.Now())
+			if len(r.Words) > 0 {
+				at = cs.streamSeconds(r.Words[0].Start)
+			}
+			cs.addLine("caller", at, text)
+		}
+	}
+}
+
+// streamSeconds turns a recogniser time (seconds from the stream's first frame) into seconds from the answer.
+func (cs *callSession) streamSeconds(t float64) float64 {
+	cs.mu.Lock()
+	start := cs.streamStart
+	cs.mu.Unlock()
+	if start.IsZero() {
+		return t
+	}
+	return cs.since(start) + t
+}
+
+// speechEndMS is when the caller stopped speaking, from the recogniser's word timings.
+func (cs *callSession) speechEndMS(r asr.Result) int64 {
+	if len(r.Words) == 0 {
+		return cs.ms(time.Now())
+	}
+	return int64(cs.streamSeconds(r.Words[len(r.Words)-1].End) * 1000)
+}
+
+func (cs *callSession) onDTMF(d media.DTMF) {
+	at := cs.since(time.Now())
+	cs.mu.Lock()
+	cs.voice.Estimator().AddDTMF(at, d.Digit)
+	cs.cardGuard.Digit(time.Since(cs.c.AnsweredAt()), d.Digit)
+	cs.mu.Unlock()
+}
+
+func (cs *callSession) recordReply(r dialog.Reply) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if r.Intent != "" {
+		cs.rec.Intent = r.Intent
+	}
+	if cs.firstState == nil {
+		st, lvl := cs.voice.Estimator().State()
+		cs.firstState = &store.EmotionPoint{State: st, Level: lvl}
+	}
+}
+
+// voiceReport is the caller's emotion estimate now.
+func (cs *callSession) voiceReport() prosody.Report {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	r := cs.voice.Snapshot()
+	r.CallID, r.Caller, r.StartedAt = cs.c.ID(), cs.rec.Caller, cs.c.AnsweredAt()
+	return r
+}
+
+// report is the whole emotion report: the voice and the dialogue's part.
+func (cs *callSession) report() prosody.Report {
+	r := cs.conv.Report(cs.voiceReport())
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if len(cs.extraLines) > 0 {
+		r.Transcript = mergeTranscript(r.Transcript, cs.extraLines)
+	}
+	return r
+}
+
+func (cs *callSession) setOutcome(o store.Outcome) {
+	cs.mu.Lock()
+	if cs.outcome == "" || o == store.OutcomeTransferred {
+		cs.outcome = o
+	}
+	cs.mu.Unlock()
+}
+
+// handOff puts the call through to a person. It reports whether the caller goes back to the bot.
+func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bool) {
+	cs.mu.Lock()
+	cs.rec.TransferReason = reason
+	cs.mu.Unlock()
+	cs.log.Info("handing the call over", "reason", reason)
+	if cs.s.bridge == nil {
+		return cs.overflow(ctx, agentbridge.NextRefer)
+	}
+
+	updCtx, stopUpdates := context.WithCancel(ctx)
+	defer stopUpdates()
+	cs.wg.Add(1)
+	go cs.liveUpdates(updCtx)
+	if cs.results != nil {
+		cs.wg.Add(1)
+		go cs.transcribeCaller(updCtx)
+	}
+
+	var since time.Time
+	for {
+		out, err := cs.s.bridge.Enqueue(ctx, agentbridge.QueuedCall{
+			ID: cs.c.ID(), Caller: cs.rec.Caller, Report: cs.report(), Media: cs.m,
+			PayloadType: cs.m.Remote().Codec.PayloadType,
+			Say:         func(ctx context.Context, text string) error { return cs.say(ctx, text, false) },
+			AgentAudio:  cs.agentAudio,
+			QueuedSince: since,
+		})
+		if err != nil {
+			cs.log.Error("agent queue", "err", err)
+			return cs.overflow(ctx, agentbridge.NextRefer)
+		}
+		cs.mu.Lock()
+		cs.rec.WaitMS += out.WaitMS
+		cs.rec.RingMS += out.RingMS
+		if out.Agent != "" {
+			cs.rec.Agent = out.Agent
+		}
+		cs.mu.Unlock()
+		switch out.Result {
+		case agentbridge.ResultCompleted, agentbridge.ResultCallerHangup:
+			cs.setOutcome(store.OutcomeTransferred)
+			cs.awaitWrapUp(out.WrapUp)
+			if out.Result == agentbridge.ResultCompleted {
+				_ = cs.c.Hangup(ctx)
+			}
+			return false
+		case agentbridge.ResultAbandoned:
+			cs.setOutcome(store.OutcomeAbandoned)
+			return false
+		case agentbridge.ResultAgentLost:
+			cs.log.Warn("agent lost mid-call; queuing the caller again", "agent", out.Agent)
+			since = out.QueuedSince
+			continue
+		default:
+			return cs.overflow(ctx, out.Next)
+		}
+	}
+}
+
+// overflow applies the overflow policy when no agent can take the call.
+func (cs *callSession) overflow(ctx context.Context, next string) (backToBot bool) {
+	switch {
+	case next == agentbridge.NextBot && !cs.s.cfg.Call.NoBot:
+		_ = cs.say(ctx, cs.s.cfg.Call.BackToBot, false)
+		return true
+	case cs.s.cfg.Call.FallbackRefer != "":
+		if err := cs.c.Transfer(ctx, cs.s.cfg.Call.FallbackRefer); err != nil {
+			cs.log.Warn("fallback transfer failed", "target", cs.s.cfg.Call.FallbackRefer, "err", err)
+			break
+		}
+		cs.setOutcome(store.OutcomeTransferred)
+		return false
+	}
+	_ = cs.say(ctx, cs.s.cfg.Call.NoAgents, false)
+	_ = cs.c.Hangup(ctx)
+	return false
+}
+
+// liveUpdates sends the agent's page a whole new emotion report every second while the call is with the queue.
+func (cs *callSession) liveUpdates(ctx context.Context) {
+	defer cs.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cs.s.bridge.UpdateReport(cs.c.ID(), cs.report())
+		}
+	}
+}
+
+// agentAudio receives the agent's decoded voice on the WebRTC reader goroutine: quality inspection only needs
+// whether the agent is speaking, which is cheap to compute here.
+func (cs *callSession) agentAudio(pcm []int16) {
+	var sum float64
+	for _, v := range pcm {
+		sum += float64(v) * float64(v)
+	}
+	speaking := len(pcm) > 0 && sum/float64(len(pcm)) > 300*300
+	cs.mu.Lock()
+	cs.agentSpeech = speaking
+	cs.mu.Unlock()
+}
+
+// awaitWrapUp stores the agent's disposition and notes when they come, after the call; the record is saved
+// again then. The wait is bounded by the bridge's wrap-up timeout.
+func (cs *callSession) awaitWrapUp(ch <-chan agentbridge.WrapUp) {
+	if ch == nil {
+		return
+	}
+	cs.s.bg.Add(1)
+	go func() {
+		defer cs.s.bg.Done()
+		select {
+		case w, ok := <-ch:
+			if !ok {
+				return
+			}
+			cs.mu.Lock()
+			cs.rec.Disposition, cs.rec.Notes = w.Disposition, quality.MaskCardNumbers(w.Notes)
+			rec := *cs.rec
+			ended := !rec.EndedAt.IsZero()
+			cs.mu.Unlock()
+			if ended {
+				cs.s.writer.Enqueue(&rec)
+			}
+		case <-cs.s.bgCtx.Done():
+		}
+	}()
+}
+
+// finish runs when the handler returns: recognition closed, observers stopped. The record is completed by
+// onCallEnd with the signalling's final account.
+func (cs *callSession) finish() {
+	if cs.recog != nil {
+		_ = cs.recog.Close()
+	}
+	cs.wg.Wait()
+}
+
+// onCallEnd completes and stores the record of every admitted call, answered or not.
+func (s *server) onCallEnd(end sip.CallEnd) {
+	s.callsMu.Lock()
+	cs := s.calls[end.ID]
+	delete(s.calls, end.ID)
+	s.callsMu.Unlock()
+
+	var rec store.Call
+	if cs == nil {
+		caller := end.Caller
+		if end.Private {
+			caller = "anonymous"
+		}
+		rec = store.Call{ID: end.ID, SIPCallID: end.SIPCallID, Caller: caller, CallerPrivate: end.Private,
+			StartedAt: end.StartedAt, Outcome: store.OutcomeAbandoned}
+		if end.Cause != "cancelled" {
+			rec.Outcome = store.OutcomeFailed
+		}
+	} else {
+		report := cs.report()
+		cs.mu.Lock()
+		cs.rec.Transcript = mergeTranscript(cs.conv.Transcript(), cs.extraLines)
+		cs.rec.Emotion = &report
+		cs.rec.Intent = firstNonEmpty(cs.conv.Intent(), cs.rec.Intent)
+		if r := cs.conv.TransferReason(); r != "" && cs.rec.TransferReason == "" {
+			cs.rec.TransferReason = r
+		}
+		cs.rec.EmotionStart = cs.firstState
+		cs.rec.EmotionEnd = &store.EmotionPoint{State: report.State, Level: report.Level}
+		if cs.inspector != nil {
+			cs.rec.QA = cs.inspector.Result()
+		}
+		rec = *cs.rec
+		rec.Outcome = cs.outcome
+		if rec.Outcome == "" {
+			switch {
+			case end.Cause == "rtp_timeout" || end.Cause == "session_expired":
+				rec.Outcome = store.OutcomeFailed
+			case cs.conv.AnsweredQuestions() > 0 && rec.TransferReason == "":
+				rec.Outcome = store.OutcomeBotResolved
+			default:
+				rec.Outcome = store.OutcomeAbandoned
+			}
+		}
+		cs.mu.Unlock()
+	}
+	rec.SIPStatus = end.SIPStatus
+	rec.EndedAt = end.EndedAt
+	rec.EndCause = end.Cause
+	if cs != nil {
+		cs.mu.Lock()
+		cs.rec.EndedAt = end.EndedAt
+		cs.mu.Unlock()
+	}
+	if !s.writer.Enqueue(&rec) {
+		s.log.Error("call record dropped: store queue full", "call_id", rec.ID)
+	}
+	s.log.Info("call ended", "call_id", end.ID, "outcome", rec.Outcome, "cause", end.Cause, "by", end.By,
+		"sip_status", end.SIPStatus, "rtp_received", end.Stats.RTPReceived, "rtp_sent", end.Stats.RTPSent)
+}
+
+// mergeTranscript merges two time-ordered transcripts.
+func mergeTranscript(a, b []prosody.TranscriptLine) []prosody.TranscriptLine {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]prosody.TranscriptLine, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		if j >= len(b) || (i < len(a) && a[i].At <= b[j].At) {
+			out = append(out, a[i])
+			i++
+		} else {
+			out = append(out, b[j])
+			j++
+		}
+	}
+	return out
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
