@@ -1,0 +1,496 @@
+package agentbridge
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/prosody"
+)
+
+// The end-to-end test runs the real softphone page in headless Chromium against a real bridge. The caller is a
+// media.Session ("phone") sending speech over loopback RTP to another media.Session (hotline's side of the call),
+// which is what Enqueue gets. Audio is checked both ways: the fake microphone's 1900 Hz tone must arrive at the
+// phone, and the phone's speech must move the page's caller-level meter.
+
+const micToneHz = 1900
+
+// artifactsDir is where screenshots go: $HOTLINE_ARTIFACTS or the system temp dir.
+func artifactsDir(t testing.TB) string {
+	dir := os.Getenv("HOTLINE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "hotline-artifacts")
+	}
+	dir = filepath.Join(dir, "agentbridge")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifacts: %v", err)
+	}
+	return dir
+}
+
+// writeToneWAV writes the fake microphone: 2 s at 48 kHz, 16-bit mono, a 1900 Hz tone in 400 ms bursts with
+// short gaps (so noise suppression keeps treating it as a signal), peak -10 dBFS.
+func writeToneWAV(t testing.TB, path string) {
+	const rate = 48000
+	n := 2 * rate
+	data := make([]byte, 44+2*n)
+	copy(data[0:], "RIFF")
+	binary.LittleEndian.PutUint32(data[4:], uint32(36+2*n))
+	copy(data[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(data[16:], 16)
+	binary.LittleEndian.PutUint16(data[20:], 1)
+	binary.LittleEndian.PutUint16(data[22:], 1)
+	binary.LittleEndian.PutUint32(data[24:], rate)
+	binary.LittleEndian.PutUint32(data[28:], rate*2)
+	binary.LittleEndian.PutUint16(data[32:], 2)
+	binary.LittleEndian.PutUint16(data[34:], 16)
+	copy(data[36:], "data")
+	binary.LittleEndian.PutUint32(data[40:], uint32(2*n))
+	for i := 0; i < n; i++ {
+		pos := i % (rate / 2) // 500 ms cycle: 400 ms tone, 100 ms silence
+		env := 0.0
+		if pos < rate*4/10 {
+			env = math.Min(1, math.Min(float64(pos), float64(rate*4/10-pos))/240)
+		}
+		v := 0.316 * env * math.Sin(2*math.Pi*micToneHz*float64(i)/rate)
+		binary.LittleEndian.PutUint16(data[44+2*i:], uint16(int16(v*32767)))
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toneShare is the share of a frame's power at hz (Goertzel), 0..1.
+func toneShare(f *media.Frame, hz float64) (share, dbfs float64) {
+	k := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2, total float64
+	for _, v := range f {
+		x := float64(v) / 32768
+		s := x + k*s1 - s2
+		s2, s1 = s1, s
+		total += x * x
+	}
+	if total == 0 {
+		return 0, -100
+	}
+	p := s1*s1 + s2*s2 - k*s1*s2
+	return 2 * p / (float64(len(f)) * total), 10 * math.Log10(total/float64(len(f)))
+}
+
+type browser struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	cmd    *exec.Cmd
+	cmdMu  sync.Mutex
+}
+
+func startBrowser(t *testing.T, wav string) *browser {
+	t.Helper()
+	chrome := testenv.Need(t, "chromium", "chromium")
+	br := &browser{}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", wav),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// Own process group, so the test can kill the whole browser like a crash; dies with the test.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+			br.cmdMu.Lock()
+			br.cmd = cmd
+			br.cmdMu.Unlock()
+		}),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	br.ctx = ctx
+	br.cancel = func() { cancel(); acancel() }
+	t.Cleanup(br.cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return br
+}
+
+// kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
+func (br *browser) kill() {
+	br.cmdMu.Lock()
+	defer br.cmdMu.Unlock()
+	if br.cmd != nil && br.cmd.Process != nil {
+		_ = syscall.Kill(-br.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value runs an action that returns something.
+func value[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func (br *browser) attr(t *testing.T, testid, name string) string {
+	t.Helper()
+	return value(t, br, "reading "+testid, chromedp.AttributeValue(sel(testid), name)).Value
+}
+
+func (br *browser) waitAttr(t *testing.T, testid, name string, within time.Duration, pred func(string) bool) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	var v string
+	for time.Since(start) < within {
+		v = br.attr(t, testid, name)
+		if pred(v) {
+			return v, time.Since(start)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s %s stayed %q for %v", testid, name, v, within)
+	return v, 0
+}
+
+func (br *browser) screenshot(t *testing.T, path string) {
+	t.Helper()
+	png := value(t, br, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func sel(testid string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + testid + `"]`) }
+
+// phoneLine is the caller: two real media sessions on loopback, one for hotline's side, one for the phone.
+type phoneLine struct {
+	hotline, phone *media.Session
+	heardTone      atomic.Int64 // phone frames in which the agent's tone dominates
+	heardAnything  atomic.Int64 // phone frames above -50 dBFS
+	listen         atomic.Bool
+}
+
+func newPhoneLine(t *testing.T, speech []int16) *phoneLine {
+	t.Helper()
+	mc := media.DefaultConfig()
+	mc.Drain = 100 * time.Millisecond
+	pool, err := media.NewPortPool(mc, nil, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	hs, err := pool.Open("e2e-hotline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph, err := pool.Open("e2e-phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.SetRemote(media.Remote{Addr: ph.LocalAddr(), Codec: media.PCMU, DTMFPayloadType: 101})
+	ph.SetRemote(media.Remote{Addr: hs.LocalAddr(), Codec: media.PCMU, DTMFPayloadType: 101})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); hs.Close(); ph.Close() })
+	if err := hs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ph.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l := &phoneLine{hotline: hs, phone: ph}
+	frames := ph.Subscribe("e2e")
+	go func() { // what the phone hears
+		run := 0
+		for f := range frames {
+			if !l.listen.Load() {
+				continue
+			}
+			share, db := toneShare(&f, micToneHz)
+			if db > -50 {
+				l.heardAnything.Add(1)
+			}
+			if share > 0.5 && db > -45 {
+				run++
+				if run >= 3 {
+					l.heardTone.Add(1)
+				}
+			} else {
+				run = 0
+			}
+		}
+	}()
+	go func() { // the caller keeps talking
+		for ctx.Err() == nil {
+			if err := ph.Play(ctx, media.NewPCMSource(speech)); err != nil && ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}()
+	return l
+}
+
+// callerSpeech returns real speech from ../shared/audio when present, else a vowel-like harmonic tone.
+func callerSpeech(t *testing.T) ([]int16, string) {
+	base := os.Getenv("HOTLINE_SHARED_AUDIO")
+	if base == "" {
+		base = filepath.Join(testenv.ModuleRoot(t), "..", "shared", "audio")
+	}
+	path := filepath.Join(base, "asr", "osr_us_000_0034_8k.wav")
+	if s, err := media.ReadWAV8k(path); err == nil {
+		return s, path
+	}
+	s := make([]int16, 8000*4)
+	for i := range s {
+		x := 0.0
+		for h := 1; h <= 8; h++ {
+			x += math.Sin(2*math.Pi*140*float64(h)*float64(i)/8000) / float64(h)
+		}
+		s[i] = int16(5000 * x)
+	}
+	return s, "generated 140 Hz harmonic tone (../shared/audio not found)"
+}
+
+// realReport runs the prosody estimator over the first seconds of the caller's speech and adds what the
+// dialogue would have filled in at the hand-off.
+func realReport(t *testing.T, id string, speech []int16) prosody.Report {
+	st, err := prosody.NewStream(prosody.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := min(len(speech), 8000*12)
+	for i := 0; i+160 <= n; i += 160 {
+		st.Write(speech[i : i+160])
+	}
+	st.Estimator().AddWords(2.0, "a gold ring will please most any girl")
+	r := st.Snapshot()
+	r.Seq, r.CallID, r.Caller, r.StartedAt = 1, id, "sip:+15551234@127.0.0.1", time.Now().Add(-30*time.Second)
+	r.Transcript = []prosody.TranscriptLine{
+		{Who: "bot", At: 0.5, Text: "Hello, how can I help you today?"},
+		{Who: "caller", At: 2.0, Text: "A gold ring will please most any girl."},
+		{Who: "caller", At: 6.1, Text: "I want to talk to a person please."},
+	}
+	r.Intent = "order_question"
+	r.TransferReason = "asked_for_agent"
+	r.SensitiveTopics = []string{"payment"}
+	r.Strategy = prosody.Strategy{ID: "reassure", Say: "Thanks for waiting, I have your order in front of me."}
+	return r
+}
+
+func TestBrowserSoftphoneEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	testenv.Need(t, "chromium", "chromium")
+	speech, source := callerSpeech(t)
+	t.Logf("caller audio: %s", source)
+	art := artifactsDir(t)
+	wav := filepath.Join(t.TempDir(), "mic-tone.wav")
+	writeToneWAV(t, wav)
+
+	h := newHarness(t, func(c *Config) {
+		c.RingTimeout = 30 * time.Second
+		c.ReconnectGrace = 1500 * time.Millisecond
+		c.ICE.IPs = []string{"127.0.0.1"}
+	}, Hooks{History: func(ctx context.Context, caller string) ([]PastCall, error) {
+		return []PastCall{{ID: "old-1", StartedAt: time.Now().Add(-48 * time.Hour), Outcome: "bot_resolved", Intent: "opening_hours"}}, nil
+	}})
+	h.addAccount("agent1", "password-e2e", RoleAgent, "en")
+	line := newPhoneLine(t, speech)
+
+	br := startBrowser(t, wav)
+	br.run(t, "login",
+		chromedp.Navigate(h.srv.URL+"/"),
+		chromedp.WaitVisible(sel("login-user")),
+		chromedp.SendKeys(sel("login-user"), "agent1"),
+		chromedp.SendKeys(sel("login-pass"), "password-e2e"),
+		chromedp.Click(sel("login-submit")),
+	)
+	br.waitAttr(t, "presence", "data-value", 10*time.Second, func(v string) bool { return v == "available" })
+
+	// A call arrives with a real report.
+	report := realReport(t, "e2e-1", speech)
+	var agentVoice atomic.Int64
+	said := make(chan string, 4)
+	q := QueuedCall{ID: "e2e-1", Caller: report.Caller, Skills: []string{"en"}, Report: report, Media: line.hotline,
+		AgentAudio: func(pcm []int16) {
+			var e float64
+			for _, v := range pcm {
+				e += float64(v) * float64(v)
+			}
+			if e/float64(len(pcm)) > 100*100 {
+				agentVoice.Add(1)
+			}
+		},
+		Say: func(ctx context.Context, text string) error {
+			said <- text
+			tone := make([]int16, 8000)
+			for i := range tone {
+				tone[i] = int16(8000 * math.Sin(2*math.Pi*440*float64(i)/8000))
+			}
+			return line.hotline.Play(ctx, media.NewPCMSource(tone))
+		}}
+	done := make(chan result, 1)
+	go func() { out, err := h.b.Enqueue(context.Background(), q); done <- result{out, err} }()
+
+	br.run(t, "ringing card", chromedp.WaitVisible(sel("incoming")))
+	if v := br.attr(t, "call-state", "data-value"); v != "ringing" {
+		t.Errorf("call-state = %q, want ringing", v)
+	}
+	if v := br.attr(t, "emotion-state", "data-value"); v != string(report.State) {
+		t.Errorf("emotion-state = %q, want the report's %q", v, report.State)
+	}
+	if v := br.attr(t, "emotion-level", "data-value"); v != strconv.Itoa(report.Level) {
+		t.Errorf("emotion-level = %q, want %d", v, report.Level)
+	}
+	if v := br.attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
+		t.Errorf("transfer-reason = %q, want asked_for_agent", v)
+	}
+	transcript := value(t, br, "transcript", chromedp.Text(sel("transcript")))
+	if !strings.Contains(transcript, "talk to a person") || !strings.Contains(transcript, "how can I help") {
+		t.Errorf("transcript on the card = %q", transcript)
+	}
+	time.Sleep(300 * time.Millisecond) // the history arrives asynchronously
+	br.screenshot(t, filepath.Join(art, "ringing-card.png"))
+
+	// Answer, then audio both ways.
+	line.listen.Store(true)
+	answeredAt := time.Now()
+	br.run(t, "answer", chromedp.Click(sel("answer")))
+	_, levelAfter := br.waitAttr(t, "caller-level", "data-db", 15*time.Second, func(v string) bool {
+		db, err := strconv.ParseFloat(v, 64)
+		return err == nil && db > -60
+	})
+	toneDeadline := time.Now().Add(15 * time.Second)
+	for line.heardTone.Load() == 0 && time.Now().Before(toneDeadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	toneAfter := time.Since(answeredAt)
+	if line.heardTone.Load() == 0 {
+		t.Fatalf("the phone never heard the agent's %d Hz tone (frames above -50 dBFS: %d)", micToneHz, line.heardAnything.Load())
+	}
+	twoWay := max(levelAfter+time.Duration(0), toneAfter)
+	t.Logf("answer → two-way audio: %v (caller level on the page after %v, agent tone at the phone after %v)", twoWay, levelAfter, toneAfter)
+	if twoWay > 10*time.Second {
+		t.Errorf("two-way audio took %v, want well under 10 s", twoWay)
+	}
+	if v := br.attr(t, "call-state", "data-value"); v != "talking" {
+		t.Errorf("call-state = %q, want talking", v)
+	}
+	if v := br.attr(t, "presence", "data-value"); v != "busy" {
+		t.Errorf("presence = %q, want busy", v)
+	}
+	h.b.AddTranscript("e2e-1", prosody.TranscriptLine{Who: "caller", At: 40, Text: "my parcel never arrived"})
+	h.b.UpdateReport("e2e-1", func() prosody.Report { r := report; r.Seq = 2; r.State = prosody.Angry; r.Level = 2; return r }())
+	br.waitAttr(t, "emotion-state", "data-value", 5*time.Second, func(v string) bool { return v == "angry" })
+	time.Sleep(500 * time.Millisecond)
+	br.screenshot(t, filepath.Join(art, "in-call.png"))
+	if agentVoice.Load() == 0 {
+		t.Error("the agent-audio hook got no voice")
+	}
+
+	// Hang up, wrap up.
+	br.run(t, "hang up", chromedp.Click(sel("hangup")))
+	res := wait(t, done, 10*time.Second)
+	if res.err != nil || res.out.Result != ResultCompleted || res.out.Next != NextNone || res.out.Agent != "agent1" ||
+		res.out.RingMS <= 0 || res.out.WaitMS < res.out.RingMS || res.out.TalkMS <= 0 {
+		t.Errorf("outcome = %+v (%v), want completed by agent1 with ring, wait and talk times", res.out, res.err)
+	}
+	br.run(t, "wrap-up",
+		chromedp.WaitVisible(sel("wrapup-submit")),
+		chromedp.SetValue(sel("disposition"), "follow_up"),
+		chromedp.SendKeys(sel("notes"), "parcel re-sent"),
+	)
+	br.screenshot(t, filepath.Join(art, "wrap-up.png"))
+	br.run(t, "save wrap-up", chromedp.Click(sel("wrapup-submit")))
+	select {
+	case w := <-res.out.WrapUp:
+		if w.Disposition != "follow_up" || w.Notes != "parcel re-sent" {
+			t.Errorf("wrap-up = %+v", w)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wrap-up")
+	}
+	br.waitAttr(t, "presence", "data-value", 5*time.Second, func(v string) bool { return v == "available" })
+	br.waitAttr(t, "call-state", "data-value", 5*time.Second, func(v string) bool { return v == "idle" })
+
+	// Second call: the browser dies mid-call; the caller hears the apology and is handed back, not dropped.
+	q.ID, q.Report.CallID, q.Report.Seq = "e2e-2", "e2e-2", 1
+	done2 := make(chan result, 1)
+	go func() { out, err := h.b.Enqueue(context.Background(), q); done2 <- result{out, err} }()
+	br.run(t, "ringing again", chromedp.WaitVisible(sel("incoming")))
+	line.heardTone.Store(0)
+	br.run(t, "answer again", chromedp.Click(sel("answer")))
+	for line.heardTone.Load() == 0 && time.Since(toneDeadline) < 30*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	killedAt := time.Now()
+	br.kill()
+	res2 := wait(t, done2, 15*time.Second)
+	t.Logf("browser killed → outcome after %v: %+v", time.Since(killedAt), res2.out)
+	if res2.out.Result != ResultAgentLost || res2.out.Next != NextRequeue || res2.out.Agent != "agent1" {
+		t.Errorf("outcome = %+v, want agent_lost → requeue", res2.out)
+	}
+	select {
+	case s := <-said:
+		if s != DefaultConfig().ApologyText {
+			t.Errorf("said %q, want the apology", s)
+		}
+	default:
+		t.Error("the caller heard no apology")
+	}
+	select {
+	case <-line.phone.Done():
+		t.Fatal("the caller's line was dropped")
+	case <-line.hotline.Done():
+		t.Fatal("hotline's side of the call was dropped")
+	default:
+	}
+	// Handed back for re-queuing with its place: with no agent left it overflows to the bot at once, still up.
+	q.ID, q.QueuedSince = "e2e-2", res2.out.QueuedSince
+	out3, err := h.b.Enqueue(context.Background(), q)
+	if err != nil || out3.Result != ResultOverflow || out3.Reason != ReasonNoAgents || !out3.QueuedSince.Equal(res2.out.QueuedSince) {
+		t.Errorf("re-queued call: %+v %v, want overflow (no agents) keeping QueuedSince", out3, err)
+	}
+	if line.phone.EndCause() != "" {
+		t.Errorf("the caller's line ended: %s", line.phone.EndCause())
+	}
+	fmt.Fprintf(os.Stderr, "E2E answer→two-way audio %v; screenshots in %s\n", twoWay, art)
+}
+
