@@ -419,7 +419,10 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	h.b.AddTranscript("e2e-1", prosody.TranscriptLine{Who: "caller", At: 40, Text: "my parcel never arrived"})
 	h.b.UpdateReport("e2e-1", func() prosody.Report { r := report; r.Seq = 2; r.State = prosody.Angry; r.Level = 2; return r }())
 	br.waitAttr(t, "emotion-state", "data-value", 5*time.Second, func(v string) bool { return v == "angry" })
-	time.Sleep(500 * time.Millisecond)
+	br.waitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
+		db, err := strconv.ParseFloat(v, 64)
+		return err == nil && db > -40
+	})
 	br.screenshot(t, filepath.Join(art, "in-call.png"))
 	if agentVoice.Load() == 0 {
 		t.Error("the agent-audio hook got no voice")
@@ -450,11 +453,21 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	br.waitAttr(t, "presence", "data-value", 5*time.Second, func(v string) bool { return v == "available" })
 	br.waitAttr(t, "call-state", "data-value", 5*time.Second, func(v string) bool { return v == "idle" })
 
+	// Simplified Chinese: the words change, the machine values stay English.
+	presenceText := value(t, br, "switch to Chinese", chromedp.Evaluate[string](`(() => {
+		const l = document.getElementById("lang"); l.value = "zh"; l.dispatchEvent(new Event("change"));
+		return document.querySelector('[data-testid="presence"] option:checked').textContent; })()`))
+	if presenceText != "空闲" || br.attr(t, "presence", "data-value") != "available" {
+		t.Errorf("in Chinese the presence reads %q (data-value %q), want 空闲 and available", presenceText, br.attr(t, "presence", "data-value"))
+	}
+
 	// Second call: the browser dies mid-call; the caller hears the apology and is handed back, not dropped.
 	q.ID, q.Report.CallID, q.Report.Seq = "e2e-2", "e2e-2", 1
 	done2 := make(chan result, 1)
 	go func() { out, err := h.b.Enqueue(context.Background(), q); done2 <- result{out, err} }()
 	br.run(t, "ringing again", chromedp.WaitVisible(sel("incoming")))
+	time.Sleep(300 * time.Millisecond)
+	br.screenshot(t, filepath.Join(art, "ringing-card-zh.png"))
 	line.heardTone.Store(0)
 	br.run(t, "answer again", chromedp.Click(sel("answer")))
 	for line.heardTone.Load() == 0 && time.Since(toneDeadline) < 30*time.Second {

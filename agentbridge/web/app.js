@@ -158,6 +158,7 @@
     renderReport(S.call.report); renderHistory(d.history || []);
     setCallState("ringing");
     startRing();
+    getMic().catch(() => {}); // ready before Answer, so the audio starts at once
     if (document.hidden && window.Notification && Notification.permission === "granted") {
       try {
         const n = new Notification(t("incoming_call"), { body: (d.caller || "") + " · " + t(S.call.report.state || "calm"), tag: "hotline-ring" });
@@ -297,14 +298,18 @@
       an.fftSize = 2048; src.connect(an);
       const buf = new Float32Array(an.fftSize);
       const el = $("caller-level");
+      let shown = -100;
       const id = setInterval(() => {
         an.getFloatTimeDomainData(buf);
         let sum = 0; for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
         const rms = Math.sqrt(sum / buf.length);
         const db = rms > 0 ? Math.max(-100, 20 * Math.log10(rms)) : -100;
         el.dataset.db = db.toFixed(1);
-        $("level-fill").style.width = Math.max(0, Math.min(100, (db + 70) / 70 * 100)) + "%";
-        $("level-text").textContent = Math.round(db) + " dB";
+        // The bar falls back slowly (peak hold) so speech reads as a level, not a flicker; data-db stays the
+        // current value.
+        shown = Math.max(db, shown - 3);
+        $("level-fill").style.width = Math.max(0, Math.min(100, (shown + 70) / 70 * 100)) + "%";
+        $("level-text").textContent = Math.round(shown) + " dB";
       }, 100);
       S.meter = { id, src };
     } catch (e) { /* no Web Audio */ }
@@ -328,6 +333,7 @@
     $("sensitive").textContent = (r.sensitive_topics || []).join(", ") || t("none");
     $("say").textContent = (r.strategy && r.strategy.say) || "—";
     const ul = $("triggers"); ul.textContent = "";
+    if (!(r.triggers || []).length) { const li = document.createElement("li"); li.className = "muted"; li.textContent = t("none"); ul.appendChild(li); }
     (r.triggers || []).forEach((x) => {
       const li = document.createElement("li");
       li.textContent = x.at.toFixed(1) + " s · " + x.kind + (x.detail ? " (" + x.detail + ")" : "") + (x.text ? " — “" + x.text + "”" : "");
@@ -340,7 +346,7 @@
   }
   function addLine(l) {
     const box = $("transcript"), div = document.createElement("div"), who = document.createElement("span");
-    div.className = "line " + l.who; who.className = "who"; who.textContent = t("who_" + l.who);
+    div.className = "line who-" + l.who; who.className = "who"; who.textContent = t("who_" + l.who);
     div.appendChild(who); div.appendChild(document.createTextNode(l.text)); box.appendChild(div);
     box.scrollTop = box.scrollHeight;
   }
