@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -111,7 +112,12 @@ func (cs *callSession) since(t time.Time) float64 { return t.Sub(cs.c.AnsweredAt
 func (cs *callSession) ms(t time.Time) int64 { return t.Sub(cs.c.AnsweredAt()).Milliseconds() }
 
 func (cs *callSession) startRecording() {
-	path := filepath.Join(cs.s.cfg.DataDir, "recordings", cs.c.ID()+".wav")
+	dir := filepath.Join(cs.s.cfg.DataDir, "recordings")
+	path := filepath.Join(dir, cs.c.ID()+".wav")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		cs.log.Error("recording not started", "dir", dir, "err", err)
+		return
+	}
 	if err := cs.m.Record(path); err != nil {
 		cs.log.Error("recording not started", "path", path, "err", err)
 		return

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/store"
+)
+
+// phoneSpeech synthesises text with a flite voice and passes it through the simulated G.711 line of
+// ../shared/audio/README.md, after lead seconds of silence (callers may start 8 s after the answer).
+func phoneSpeech(t *testing.T, voice, text string, lead float64) string {
+	t.Helper()
+	testenv.Need(t, "flite", "flite")
+	testenv.Need(t, "sox", "sox")
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "raw.wav")
+	if out, err := exec.Command("flite", "-voice", voice, "-t", text, "-o", raw).CombinedOutput(); err != nil {
+		t.Fatalf("flite: %v\n%s", err, out)
+	}
+	band := filepath.Join(dir, "band.wav")
+	line := filepath.Join(dir, "line.wav")
+	out := filepath.Join(dir, "caller.wav")
+	for _, args := range [][]string{
+		{"-D", raw, "-r", "8000", "-c", "1", "-b", "16", band, "sinc", "300-3400", "pad", fmt.Sprint(lead), "2"},
+		{"-D", band, "-e", "u-law", line},
+		{"-D", line, "-e", "signed", "-b", "16", out},
+	} {
+		if b, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
+			t.Fatalf("sox %v: %v\n%s", args, err, b)
+		}
+	}
+	return out
+}
+
+// rmsDB is the RMS level of samples in dBFS (-100 for silence).
+func rmsDB(x []int16) float64 {
+	if len(x) == 0 {
+		return -100
+	}
+	var sum float64
+	for _, v := range x {
+		sum += float64(v) * float64(v)
+	}
+	r := math.Sqrt(sum/float64(len(x))) / 32768
+	if r <= 0 {
+		return -100
+	}
+	return math.Max(-100, 20*math.Log10(r))
+}
+
+func readWAV8k(t *testing.T, path string) []int16 {
+	t.Helper()
+	pcm, err := media.ReadWAV8k(path)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return pcm
+}
+
+// latestCall returns the newest stored call record, waiting up to 3 s for it (records are durable within 1 s).
+func latestCall(t *testing.T, p *serveProc) store.Call {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		var calls []store.Call
+		if code := p.getJSON(t, "/api/calls?limit=1", &calls); code != 200 {
+			t.Fatalf("/api/calls: status %d", code)
+		}
+		if len(calls) == 1 && !calls[0].EndedAt.IsZero() {
+			return calls[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no call record within 3 s of the hang-up")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestDialedCallHearsTheAnnouncementAndIsRecorded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "call:\n  record: true\n")
+	caller := phoneSpeech(t, "slt", "Hello. I am calling about my bill.", 0.5)
+	dir := t.TempDir()
+	heard := filepath.Join(dir, "heard.wav")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", caller, "-record", heard, "-hangup-after", "9s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	answered := findEvent(events, "answered")
+	if answered == nil || answered["call_id"] == "" {
+		t.Fatalf("no answered event with call_id: %v", events)
+	}
+	hangup := findEvent(events, "hangup")
+	if hangup == nil || hangup["by"] != "local" {
+		t.Fatalf("hang-up event: %v", hangup)
+	}
+
+	// What the dialer heard: the announcement, spoken, from the first second.
+	pcm := readWAV8k(t, heard)
+	if d := float64(len(pcm)) / 8000; d < 7 || d > 11 {
+		t.Fatalf("recording lasts %.1f s, want about 9 s", d)
+	}
+	if lvl := rmsDB(pcm[:3*8000]); lvl < -35 {
+		t.Fatalf("first 3 s of what the caller heard are at %.1f dBFS: no announcement", lvl)
+	}
+
+	rec := latestCall(t, p)
+	if rec.SIPCallID != answered["call_id"] {
+		t.Fatalf("record sip_call_id %q, dialer saw %q", rec.SIPCallID, answered["call_id"])
+	}
+	if rec.SIPStatus != 200 || rec.StartedAt.IsZero() || rec.EndedAt.Before(rec.StartedAt) {
+		t.Fatalf("record basics wrong: %+v", rec)
+	}
+	if len(rec.Transcript) == 0 || rec.Transcript[0].Who != "bot" {
+		t.Fatalf("transcript should start with the bot's announcement: %+v", rec.Transcript)
+	}
+
+	// The server's stereo recording holds what the dialer played on the caller's (left) channel.
+	if rec.Recording == "" {
+		t.Fatal("record names no recording")
+	}
+	left := stereoLeft(t, rec.Recording)
+	if lvl := rmsDB(left); lvl < -45 {
+		t.Fatalf("caller channel of the server's recording is at %.1f dBFS: the dialer's speech is missing", lvl)
+	}
+}
+
+// stereoLeft reads the left channel of a 16-bit stereo WAV written by the media recorder.
+func stereoLeft(t *testing.T, path string) []int16 {
+	t.Helper()
+	dir := t.TempDir()
+	left := filepath.Join(dir, "left.wav")
+	if b, err := exec.Command("sox", path, left, "remix", "1").CombinedOutput(); err != nil {
+		t.Fatalf("sox remix %s: %v\n%s", path, err, b)
+	}
+	return readWAV8k(t, left)
+}
+
+func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "")
+	caller := phoneSpeech(t, "slt", "I want to speak to a real person please.", 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "22s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	rec := latestCall(t, p)
+	if rec.TransferReason != "asked_for_agent" {
+		t.Fatalf("transfer_reason %q, want asked_for_agent; transcript %+v", rec.TransferReason, rec.Transcript)
+	}
+	if rec.Emotion == nil || rec.Emotion.TransferReason != "asked_for_agent" {
+		t.Fatalf("emotion report lacks the transfer reason: %+v", rec.Emotion)
+	}
+}
+
+func TestDTMFZeroReachesAPerson(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, mode := range []string{"rfc4733", "info"} {
+		t.Run(mode, func(t *testing.T) {
+			events, code := runDial(t, ctx, "-dtmf", "0", "-dtmf-mode", mode, "-hangup-after", "10s", "sip:hotline@"+p.sipAddr)
+			if code != 0 {
+				t.Fatalf("hotline dial exited %d: %v", code, events)
+			}
+			rec := latestCall(t, p)
+			if rec.TransferReason != "asked_for_agent" {
+				t.Fatalf("transfer_reason %q after DTMF 0 by %s", rec.TransferReason, mode)
+			}
+		})
+	}
+}
+
+func TestServeRefusesABrokenConfigNamingTheFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(cfg, []byte("sip:\n  udp_addr: [\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testenv.Hotline(t), "serve", "-config", cfg, "-data", filepath.Join(dir, "data"))
+	out, err := cmd.CombinedOutput()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 {
+		t.Fatalf("want exit 1, got %v\n%s", err, out)
+	}
+	if !bytesContains(out, cfg) {
+		t.Fatalf("error does not name %s:\n%s", cfg, out)
+	}
+}
+
+func bytesContains(b []byte, s string) bool { return strings.Contains(string(b), s) }
