@@ -128,6 +128,8 @@ type TurnTaking struct {
 type SpeechConfig struct {
 	// voice: flite voice: kal (8 kHz diphone, fastest), slt, rms, awb or kal16 (16 kHz, resampled) ("slt").
 	Voice string `yaml:"voice"`
+	// level_db: the RMS level of the bot's active speech in dBFS (-20); 0 keeps each voice's own level.
+	LevelDB float64 `yaml:"level_db"`
 	// cache_entries: synthesised sentences kept in memory (LRU) (512).
 	CacheEntries int `yaml:"cache_entries"`
 	// cache_bytes: the most memory the cache may hold ("16777216", 16 MiB ≈ 17 min of 8 kHz audio).
@@ -203,6 +205,7 @@ func DefaultConfig() Config {
 		},
 		Speech: SpeechConfig{
 			Voice:        "slt",
+			LevelDB:      -20,
 			CacheEntries: 512,
 			CacheBytes:   16 << 20,
 			Prewarm:      true,
@@ -274,6 +277,9 @@ func (c Config) Validate() error {
 	}
 	if !contains(Voices, c.Speech.Voice) {
 		bad("speech.voice: %q is not one of %s", c.Speech.Voice, strings.Join(Voices, ", "))
+	}
+	if c.Speech.LevelDB < -40 || c.Speech.LevelDB > -6 && c.Speech.LevelDB != 0 {
+		bad("speech.level_db: %v is not within -40..-6 (or 0 for the voice's own level)", c.Speech.LevelDB)
 	}
 	if c.Speech.CacheEntries < 0 || c.Speech.CacheBytes < 0 {
 		bad("speech.cache_entries and cache_bytes must not be negative")

@@ -55,19 +55,37 @@ func TestExplore(t *testing.T) {
 			fmt.Printf("NEG %-18s %.2f %s\n", m.Intent, m.Confidence, q)
 		}
 	}
-	sort.Float64s(pos); sort.Float64s(neg); sort.Float64s(off)
+	sort.Float64s(pos)
+	sort.Float64s(neg)
+	sort.Float64s(off)
 	fmt.Printf("LOO top1 %d/%d = %.1f%%\n", correct, total, 100*float64(correct)/float64(total))
 	fmt.Printf("conf correct: %v\nconf wrong: %v\nconf offtopic: %v\n", q(pos), q(neg), q(off))
 	for _, th := range []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5} {
 		a, w, o := 0, 0, 0
-		for _, c := range pos { if c >= th { a++ } }
-		for _, c := range neg { if c >= th { w++ } }
-		for _, c := range off { if c >= th { o++ } }
+		for _, c := range pos {
+			if c >= th {
+				a++
+			}
+		}
+		for _, c := range neg {
+			if c >= th {
+				w++
+			}
+		}
+		for _, c := range off {
+			if c >= th {
+				o++
+			}
+		}
 		fmt.Printf("th %.2f: correct answered %d/%d, wrong answered %d/%d, offtopic answered %d/%d\n", th, a, len(pos), w, len(neg), o, len(off))
 	}
-	if os.Getenv("T") == "" { return }
+	if os.Getenv("T") == "" {
+		return
+	}
 	data, _ := os.ReadFile("../testdata/questions.yaml")
-	var qs struct{ Questions []struct{ Text, Intent string } }
+	var qs struct {
+		Questions []struct{ Text, Intent string }
+	}
 	yaml.Unmarshal(data, &qs)
 	for _, q := range qs.Questions {
 		m := kb.index.match(q.Text)
@@ -81,6 +99,8 @@ func TestExplore(t *testing.T) {
 }
 
 func q(x []float64) string {
-	if len(x) == 0 { return "-" }
+	if len(x) == 0 {
+		return "-"
+	}
 	return fmt.Sprintf("n=%d p10=%.2f p25=%.2f p50=%.2f p75=%.2f", len(x), x[len(x)/10], x[len(x)/4], x[len(x)/2], x[3*len(x)/4])
 }

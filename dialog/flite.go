@@ -51,6 +51,9 @@ var (
 type Flite struct {
 	voice *C.cst_voice
 	name  string
+	// LevelDB, when not 0, scales each synthesised text so its active speech has this RMS level in dBFS (voices
+	// differ by over 10 dB; a steady level keeps prompts comfortable and their echo predictable).
+	LevelDB float64
 }
 
 // NewFlite loads a flite voice by name: one of Voices (kal, kal16, slt, rms, awb).
@@ -106,17 +109,47 @@ func (f *Flite) Synthesize(ctx context.Context, text string) ([]int16, error) {
 	}
 	C.delete_wave(w)
 	fliteMu.Unlock()
-	if rate == Rate || n == 0 {
-		return pcm, nil
+	if rate != Rate && n > 0 {
+		in := make([]float32, n)
+		for i, s := range pcm {
+			in[i] = float32(s) / 32768
+		}
+		out := media.Resample(in, rate, Rate)
+		pcm = make([]int16, len(out))
+		for i, v := range out {
+			pcm[i] = int16(math.Max(-32768, math.Min(32767, math.Round(float64(v)*32768))))
+		}
 	}
-	in := make([]float32, n)
+	if f.LevelDB != 0 {
+		normalizeLevel(pcm, f.LevelDB)
+	}
+	return pcm, nil
+}
+
+// normalizeLevel scales pcm in place so the RMS of its active frames (those within 35 dB of the loudest) is
+// target dBFS, limiting peaks to full scale.
+func normalizeLevel(pcm []int16, target float64) {
+	const frame = 160
+	peak := -100.0
+	for i := 0; i+frame <= len(pcm); i += frame {
+		peak = math.Max(peak, levelDB(pcm[i:i+frame]))
+	}
+	var e float64
+	n := 0
+	for i := 0; i+frame <= len(pcm); i += frame {
+		if levelDB(pcm[i:i+frame]) > peak-35 {
+			for _, s := range pcm[i : i+frame] {
+				e += float64(s) * float64(s)
+			}
+			n += frame
+		}
+	}
+	if n == 0 || e == 0 {
+		return
+	}
+	level := 10 * math.Log10(e/float64(n)/(32768*32768))
+	g := math.Pow(10, (target-level)/20)
 	for i, s := range pcm {
-		in[i] = float32(s) / 32768
+		pcm[i] = int16(math.Max(-32767, math.Min(32767, math.Round(float64(s)*g))))
 	}
-	out := media.Resample(in, rate, Rate)
-	res := make([]int16, len(out))
-	for i, v := range out {
-		res[i] = int16(math.Max(-32768, math.Min(32767, math.Round(float64(v)*32768))))
-	}
-	return res, nil
 }

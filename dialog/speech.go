@@ -174,5 +174,6 @@ func NewSynthesizer(cfg SpeechConfig, m *Metrics) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.LevelDB = cfg.LevelDB
 	return NewCache(f, cfg.CacheEntries, cfg.CacheBytes, m), nil
 }
