@@ -4,7 +4,6 @@ package prosody
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -21,9 +20,6 @@ func TestEvalPitch(t *testing.T) {
 		t.Skipf("no recordings in %s", dir)
 	}
 	cfg := DefaultConfig()
-	if p := os.Getenv("P"); p != "" {
-		fmt.Sscan(p, &maxDip, &octaveBias, &centreCost, &centreDeadZone, &centreRate, &stickiness, &octaveDown, &octaveUp, &cfg.VoicingThreshold, &cfg.VoicingHysteresis)
-	}
 	fmt.Printf("\nPitch on %d FDA files (laryngograph reference; Praat: line GPE 2.19 %% VDE 7.85 %%, originals 0.63 %% / 5.17 %%)\n", len(files))
 	fmt.Printf("%-22s %8s %8s %10s %8s\n", "condition", "GPE %", "VDE %", "offset ms", "frames")
 	for _, line := range []bool{true, false} {

@@ -106,15 +106,15 @@ type Deviation [nFeatures]float64
 
 // Deviation indices.
 const (
-	devPitch    = iota // semitones
-	devRange           // semitones / 2
-	devMovement        // 10 semitones per second
-	devLoudness        // 3 dB
-	devSpread          // 2 dB
-	devTilt            // 2 dB
-	devRate            // octaves of the syllable rate
-	devVoiced          // share
-	devAperiodic       // 0.05 of aperiodicity
+	devPitch     = iota // semitones
+	devRange            // semitones / 2
+	devMovement         // 10 semitones per second
+	devLoudness         // 3 dB
+	devSpread           // 2 dB
+	devTilt             // 2 dB
+	devRate             // octaves of the syllable rate
+	devVoiced           // share
+	devAperiodic        // 0.05 of aperiodicity
 )
 
 // Deviate returns how p departs from the baseline b.

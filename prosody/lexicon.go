@@ -142,7 +142,7 @@ var enNegators = map[string]bool{
 	"wont": true, "neither": true, "nor": true,
 }
 
-var zhNegators = []string{"没有", "不", "没", "别", "未", "无", "非"}
+var zhNegators = []string{"没有", "不", "没", "别", "未"}
 
 // Scan returns the lexicon words in text, in order, with negation marked.
 func (l *Lexicon) Scan(text string) []WordHit {
