@@ -14,10 +14,10 @@ const halfbandTaps = 15
 var (
 	maxDip         float32 = 0.6  // dips shallower than this are not candidates
 	octaveBias     float32 = 0.05 // cost per octave of lag above the shortest (favours the shorter period)
-	centreCost     float32 = 0.3  // cost per octave beyond centreDeadZone from the speaker's pitch centre
-	centreDeadZone         = 0.4  // octaves around the centre that cost nothing
+	centreCost     float32 = 0.8  // cost per octave beyond centreDeadZone from the speaker's pitch centre
+	centreDeadZone         = 0.3  // octaves around the centre that cost nothing
 	centreRate             = 0.03 // how fast the centre follows confident frames (per frame)
-	stickiness     float32 = 0.3  // cost per octave away from the previous frame's pitch
+	stickiness     float32 = 0.5  // cost per octave away from the previous frame's pitch
 	octaveDown             = 0.6  // twice the period wins when its full-band difference is below this share
 	octaveUp               = 1.1  // half the period wins when its full-band difference is below this share
 )
