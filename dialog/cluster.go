@@ -18,7 +18,7 @@ type Cluster struct {
 
 // ClusterOptions tune ClusterQuestions.
 type ClusterOptions struct {
-	// Threshold is the average-linkage cosine similarity above which two groups merge (0.25).
+	// Threshold is the average-linkage cosine similarity above which two groups merge (0.15).
 	Threshold float64
 	// MaxExamples per cluster (5).
 	MaxExamples int
@@ -31,7 +31,7 @@ type ClusterOptions struct {
 // and O(n³) time in the worst case, fine for the few thousand questions a week brings.
 func ClusterQuestions(questions []string, kb *KB, opt ClusterOptions) []Cluster {
 	if opt.Threshold <= 0 {
-		opt.Threshold = 0.25
+		opt.Threshold = 0.15
 	}
 	if opt.MaxExamples <= 0 {
 		opt.MaxExamples = 5
@@ -44,9 +44,11 @@ func ClusterQuestions(questions []string, kb *KB, opt ClusterOptions) []Cluster 
 	if kb != nil && kb.index != nil {
 		canon = kb.index.canon
 	}
-	// Features: "w:" content terms, "c:" character trigrams of them (weighted down: they back up the words).
+	// Features: "w:" content terms, "c:" character trigrams of them (weighted down: they back up the words and
+	// join spellings like "smartwatch" / "smart watch").
 	feats := make([]map[string]float64, n)
 	df := map[string]int{}
+	surface := map[string]map[string]int{} // term → surface words seen, for naming clusters
 	for i, q := range questions {
 		f := map[string]float64{}
 		for _, w := range words(q) {
@@ -58,8 +60,12 @@ func ClusterQuestions(questions []string, kb *KB, opt ClusterOptions) []Cluster 
 				st = c
 			}
 			f["w:"+st]++
-			for _, g := range charGrams(nil, st, 3) {
-				f["c:"+g] += 0.3
+			if surface[st] == nil {
+				surface[st] = map[string]int{}
+			}
+			surface[st][w]++
+			for _, g := range charGrams(nil, w, 3) {
+				f["c:"+g] += charGramWeight
 			}
 		}
 		feats[i] = f
@@ -132,13 +138,17 @@ func ClusterQuestions(questions []string, kb *KB, opt ClusterOptions) []Cluster 
 		if !alive[g] {
 			continue
 		}
-		out = append(out, describeCluster(questions, vecs, sim, members, opt.MaxExamples))
+		out = append(out, describeCluster(questions, vecs, sim, members, opt.MaxExamples, surface))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
 	return out
 }
 
-func describeCluster(questions []string, vecs []map[string]float64, sim [][]float64, members []int, maxEx int) Cluster {
+// charGramWeight is the weight of one character trigram relative to one word in the TF-IDF vectors.
+const charGramWeight = 0.5
+
+func describeCluster(questions []string, vecs []map[string]float64, sim [][]float64, members []int, maxEx int,
+	surface map[string]map[string]int) Cluster {
 	centrality := make(map[int]float64, len(members))
 	for _, i := range members {
 		for _, j := range members {
@@ -178,6 +188,15 @@ func describeCluster(questions []string, vecs []map[string]float64, sim [][]floa
 	})
 	if len(c.Terms) > 4 {
 		c.Terms = c.Terms[:4]
+	}
+	for i, t := range c.Terms {
+		best, n := t, 0
+		for w, k := range surface[t] {
+			if k > n || k == n && w < best {
+				best, n = w, k
+			}
+		}
+		c.Terms[i] = best
 	}
 	return c
 }

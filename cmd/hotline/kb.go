@@ -105,7 +105,7 @@ func runKBSuggest(args []string) int {
 	var c commonFlags
 	c.register(fs)
 	logPath := fs.String("log", "", "unanswered-questions JSONL `FILE` (default: DATA/unanswered.jsonl, from the config's dialog.unanswered_log)")
-	threshold := fs.Float64("threshold", 0.25, "merge groups whose average cosine similarity is above `X` (0..1)")
+	threshold := fs.Float64("threshold", 0.15, "merge groups whose average cosine similarity is above `X` (0..1)")
 	minCount := fs.Int("min", 1, "print only clusters with at least `N` questions")
 	asJSON := fs.Bool("json", false, "print the clusters as one JSON array")
 	if st := parseFlags(fs, args); st >= 0 {
