@@ -17,8 +17,8 @@ type Model struct {
 // L2 logistic regression, TestEvalEmotion prints them); leave-one-speaker-out figures are in the eval output.
 func DefaultModel() Model {
 	return Model{
-		Arousal: []float64{-2.037, 0.263, -0.023, 0.562, -0.231, 0.041, 1.109, 0.552, 0.254, -0.102},
-		Anger:   []float64{-3.694, 0.161, 0.071, -0.092, -0.559, -0.080, 1.575, -0.015, 2.476, -0.484},
+		Arousal: []float64{-1.993, 0.226, -0.017, 0.714, -0.362, 0.065, 1.109, 0.504, 0.497, -0.255},
+		Anger:   []float64{-3.512, 0.142, 0.074, 0.122, -0.606, -0.083, 1.475, -0.208, 1.965, -0.595},
 	}
 }
 
