@@ -220,6 +220,9 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 		defer conn.Close()
 		go func() { _ = srv.ServeUDP(conn) }()
 		bound := conn.LocalAddr().(*net.UDPAddr)
+		if err := waitListening(sua, bound.String()); err != nil {
+			return nil, err
+		}
 		cliOpts = append(cliOpts, sipgo.WithClientConnectionAddr(bound.String()), sipgo.WithClientPort(bound.Port))
 		contact.Address.Port = bound.Port
 	} else {

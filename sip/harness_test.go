@@ -62,6 +62,18 @@ func (ts *testServer) shutdownForTest() error {
 	return err
 }
 
+// waitActive waits (up to 5 s) until n calls are active.
+func (ts *testServer) waitActive(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for ts.ActiveCalls() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d active calls after 5 s, want %d", ts.ActiveCalls(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // dialMedia is the RTP configuration of test callers: their own port range, no drain.
 func dialMedia() *media.Config {
 	mc := testMediaConfig()

@@ -300,6 +300,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.setAddr("tls", l.Addr().String())
 		start("tls", func() error { return srv.ServeTLS(l) })
 	}
+	if a := s.Addr("udp"); a != "" {
+		if err := waitListening(ua, a); err != nil {
+			return fail(err)
+		}
+	}
 	for _, tr := range []string{"udp", "tcp", "tls"} {
 		if a := s.Addr(tr); a != "" {
 			if err := s.makeClient(ua, cfg, tr, a); err != nil {
@@ -490,3 +495,18 @@ func shift(l slog.Level) slog.Level {
 }
 
 var errShutdown = errors.New("shutdown")
+
+// waitListening waits until sipgo's UDP transport has taken the listening socket into its pool, so that our
+// client sends from it instead of trying to bind the same address again.
+func waitListening(ua *sipgo.UserAgent, addr string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if c, err := ua.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("sip: UDP listener %s not serving after 5s", addr)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

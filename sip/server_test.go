@@ -286,13 +286,7 @@ func TestSippAdmissionControlGives503PastMaxCalls(t *testing.T) {
 		}
 		first <- res
 	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for ts.ActiveCalls() < 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("first call never became active")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.waitActive(t, 1)
 	if code := (sippRun{scenario: "busy.xml", target: ts.Addr("udp")}).run(t); code != 0 {
 		t.Fatalf("sipp exit %d: want 503 with Retry-After while one call is up", code)
 	}
@@ -312,9 +306,7 @@ func TestDrainRefusesNewCallsAndKeepsCurrentOnes(t *testing.T) {
 		res, _ := Dial(ctx, DialOptions{Target: "sip:1@" + ts.Addr("udp"), HangupAfter: 2 * time.Second, Media: dialMedia()})
 		first <- res
 	}()
-	for ts.ActiveCalls() < 1 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.waitActive(t, 1)
 	ts.Drain()
 	res, err := Dial(ctx, DialOptions{Target: "sip:1@" + ts.Addr("udp"), HangupAfter: time.Second, Media: dialMedia()})
 	if err != nil {
@@ -336,9 +328,7 @@ func TestReloadSwapsAllowListWithoutDroppingCalls(t *testing.T) {
 		res, _ := Dial(ctx, DialOptions{Target: "sip:1@" + ts.Addr("udp"), HangupAfter: 2 * time.Second, Media: dialMedia()})
 		first <- res
 	}()
-	for ts.ActiveCalls() < 1 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.waitActive(t, 1)
 	cfg := ts.cfg
 	cfg.AllowFrom = []string{"192.0.2.0/24"}
 	if err := ts.Reload(cfg); err != nil {
@@ -363,9 +353,7 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 		r, _ := Dial(context.Background(), DialOptions{Target: "sip:1@" + ts.Addr("udp"), Media: dialMedia()})
 		res <- r
 	}()
-	for ts.ActiveCalls() < 1 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.waitActive(t, 1)
 	time.Sleep(100 * time.Millisecond)
 	// Cleanup cancels Serve; do it now through a second server's pattern: cancel via t.Cleanup is too late, so
 	// stop the server by draining and ending calls through its context.
