@@ -121,7 +121,8 @@ func (r *Report) view() view {
 	if len(r.EscalationsByHour) > 0 && sum(hs.Values) == 0 {
 		v.Charts["surges"] = empty("surges", "Escalations per hour")
 	} else {
-		v.Charts["surges"] = vbars("surges", "Escalations per hour (surges in red)", hours, []series{hs}, 24,
+		labelEvery := 24 * max(1, (len(hours)/24+14)/15)
+		v.Charts["surges"] = vbars("surges", "Escalations per hour (surges in red)", hours, []series{hs}, labelEvery,
 			func(i int) bool { return surge[i] }, 1100, 200)
 	}
 	// Emotion at the start against the end.
@@ -163,6 +164,14 @@ func (r *Report) view() view {
 	return v
 }
 
+func counts(cs []Count, label func(string) string) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s (%d)", label(c.Name), c.Count))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func sum(xs []float64) float64 {
 	s := 0.0
 	for _, x := range xs {
@@ -181,18 +190,12 @@ func contains(xs []string, x string) bool {
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"reason": reasonLabel,
-	"pct":    pct,
-	"hour":   func(t time.Time) string { return t.Format("Mon 2 Jan 15:00") },
-	"join":   strings.Join,
-	"counts": func(cs []Count, label func(string) string) string {
-		var parts []string
-		for _, c := range cs {
-			parts = append(parts, fmt.Sprintf("%s (%d)", label(c.Name), c.Count))
-		}
-		return strings.Join(parts, ", ")
-	},
-	"ident":  func(s string) string { return s },
+	"reason":  reasonLabel,
+	"pct":     pct,
+	"hour":    func(t time.Time) string { return t.Format("Mon 2 Jan 15:00") },
+	"join":    strings.Join,
+	"reasons": func(cs []Count) string { return counts(cs, reasonLabel) },
+	"counts":  func(cs []Count) string { return counts(cs, func(s string) string { return s }) },
 }).Parse(pageHTML))
 
 const pageHTML = `<!doctype html>
@@ -234,7 +237,7 @@ td.n{text-align:right}
 <p class="muted">De-escalation rate {{pct .R.Emotion.DeescalationRate}}: {{.R.Emotion.Deescalated}} of {{.R.Emotion.Upset}} callers who began upset ended calmer; {{.R.Emotion.Escalated}} calls ended worse than they began.</p></section>
 <section class="wide"><h2>Escalations per hour</h2>{{index .Charts "surges"}}
 {{if .R.TransferSurges}}<table><tr><th>Surge hour</th><th class="n">Escalations</th><th class="n">Usual</th><th>Top reasons</th><th>Top intents</th></tr>
-{{range .R.TransferSurges}}<tr><td>{{hour .Hour}}</td><td class="n">{{.Escalations}}</td><td class="n">{{printf "%.1f" .Baseline}}</td><td>{{counts .TopReasons reason}}</td><td>{{counts .TopIntents ident}}</td></tr>{{end}}</table>
+{{range .R.TransferSurges}}<tr><td>{{hour .Hour}}</td><td class="n">{{.Escalations}}</td><td class="n">{{printf "%.1f" .Baseline}}</td><td>{{reasons .TopReasons}}</td><td>{{counts .TopIntents}}</td></tr>{{end}}</table>
 {{else}}<p class="muted">No surges: no hour had unusually many escalations.</p>{{end}}</section>
 <section><h2>Agents</h2>{{index .Charts "agents"}}
 <table><tr><th>Agent</th><th class="n">Calls</th><th class="n">Score</th><th class="n">Talk share</th><th class="n">Words/min</th><th class="n">Interruptions</th><th class="n">Risky phrases</th><th class="n">De-escalated</th></tr>

@@ -78,12 +78,13 @@ type Day struct {
 	Failed      int    `json:"failed"`
 }
 
-// Surge is an hour with unusually many escalations: at least Options.SurgeMin and at least SurgeFactor times
-// the mean of the hours in the range that had calls.
+// Surge is an hour with unusually many escalations: at least Options.SurgeMin, and at least
+// baseline + SurgeSigma·√baseline, where baseline is the mean escalations in the same hour of the day over the
+// days of the range that had calls then (escalations are roughly Poisson, so this is a z-score on a count).
 type Surge struct {
 	Hour        time.Time `json:"hour"`
 	Escalations int       `json:"escalations"`
-	// Baseline is the mean escalations per hour with calls over the whole range.
+	// Baseline is the mean escalations in this hour of the day over the range.
 	Baseline float64 `json:"baseline"`
 	// TopReasons and TopIntents are the surge's causes, most frequent first (at most three each).
 	TopReasons []Count `json:"top_reasons"`
@@ -120,9 +121,9 @@ type Options struct {
 	TopClusters int
 	// MaxQuestions bounds the unanswered questions clustered, the latest kept (800): clustering is O(n³).
 	MaxQuestions int
-	// SurgeMin and SurgeFactor define a surge hour (3 escalations and 2.5× the mean).
-	SurgeMin    int
-	SurgeFactor float64
+	// SurgeMin and SurgeSigma define a surge hour (5 escalations, 4 standard deviations above the baseline).
+	SurgeMin   int
+	SurgeSigma float64
 	// KB, when set, lends its synonyms to the clustering.
 	KB *dialog.KB
 	// Quality is the configuration scores are computed with for records that carry none.
@@ -146,10 +147,10 @@ func (o *Options) defaults(now time.Time) {
 		o.MaxQuestions = 800
 	}
 	if o.SurgeMin <= 0 {
-		o.SurgeMin = 3
+		o.SurgeMin = 5
 	}
-	if o.SurgeFactor <= 0 {
-		o.SurgeFactor = 2.5
+	if o.SurgeSigma <= 0 {
+		o.SurgeSigma = 4
 	}
 	if o.Quality.SilenceGap == 0 {
 		o.Quality = quality.DefaultConfig()
@@ -358,24 +359,26 @@ func rank(p store.EmotionPoint) int {
 	return max(p.Level, 1)
 }
 
-// surges finds the hours with escalations ≥ SurgeMin and ≥ SurgeFactor × the mean over hours with calls.
+// surges finds the hours whose escalations stand out against the same hour of the day (see Surge).
 func surges(byHour []int, hasCalls []bool, reasons, intents []map[string]int, start time.Time, o Options) []Surge {
-	total, hours := 0, 0
-	for h, n := range byHour {
+	var sum, n [24]float64
+	hourOfDay := func(h int) int { return start.Add(time.Duration(h) * time.Hour).In(o.Location).Hour() }
+	for h, c := range byHour {
 		if hasCalls[h] {
-			total += n
-			hours++
+			sum[hourOfDay(h)] += float64(c)
+			n[hourOfDay(h)]++
 		}
 	}
 	out := []Surge{}
-	if hours == 0 {
-		return out
-	}
-	mean := float64(total) / float64(hours)
-	for h, n := range byHour {
-		if n >= o.SurgeMin && float64(n) >= o.SurgeFactor*mean {
-			out = append(out, Surge{Hour: start.Add(time.Duration(h) * time.Hour).In(o.Location), Escalations: n,
-				Baseline: round3(mean), TopReasons: top(reasons[h], 3), TopIntents: top(intents[h], 3)})
+	for h, c := range byHour {
+		if c < o.SurgeMin {
+			continue
+		}
+		hd := hourOfDay(h)
+		base := sum[hd] / math.Max(1, n[hd])
+		if float64(c) >= base+o.SurgeSigma*math.Sqrt(base) {
+			out = append(out, Surge{Hour: start.Add(time.Duration(h) * time.Hour).In(o.Location), Escalations: c,
+				Baseline: round3(base), TopReasons: top(reasons[h], 3), TopIntents: top(intents[h], 3)})
 		}
 	}
 	return out

@@ -42,7 +42,7 @@ func hbars(id, title string, bars []bar, max float64) template.HTML {
 	}
 	var sb strings.Builder
 	open(&sb, id, title, w, h)
-	plotW := float64(w - labelW - 70)
+	plotW := float64(w - labelW - 110)
 	for i, b := range bars {
 		y := pad + i*rowH
 		bw := 0.0
@@ -94,8 +94,9 @@ func vbars(id, title string, cats []string, ss []series, labelEvery int, highlig
 		bw = math.Max(1, step)
 	}
 	// Grid and axis labels.
-	for k := 0; k <= 4; k++ {
-		v := maxV * float64(k) / 4
+	nt := ticks(maxV)
+	for k := 0; k <= nt; k++ {
+		v := maxV * float64(k) / float64(nt)
 		y := float64(top) + plotH - v/maxV*plotH
 		fmt.Fprintf(&sb, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, left, w-10, y, y)
 		fmt.Fprintf(&sb, `<text x="%d" y="%.1f" class="ax" text-anchor="end">%s</text>`, left-4, y+4, trimNum(v))
@@ -151,8 +152,9 @@ func grouped(id, title string, cats []string, ss []series, w, h int) template.HT
 	plotH := float64(h - bottom - top)
 	step := float64(w-left-10) / float64(len(cats))
 	bw := step * 0.8 / float64(len(ss))
-	for k := 0; k <= 4; k++ {
-		v := maxV * float64(k) / 4
+	nt := ticks(maxV)
+	for k := 0; k <= nt; k++ {
+		v := maxV * float64(k) / float64(nt)
 		y := float64(top) + plotH - v/maxV*plotH
 		fmt.Fprintf(&sb, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, left, w-10, y, y)
 		fmt.Fprintf(&sb, `<text x="%d" y="%.1f" class="ax" text-anchor="end">%s</text>`, left-4, y+4, trimNum(v))
@@ -212,4 +214,13 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// ticks is the number of grid intervals that gives round tick values for a niceCeil maximum.
+func ticks(maxV float64) int {
+	m := maxV / math.Pow(10, math.Floor(math.Log10(maxV)))
+	if math.Abs(m-5) < 1e-9 {
+		return 5
+	}
+	return 4
 }

@@ -60,8 +60,16 @@ func runReport(args []string) int {
 	defer st.Close()
 
 	opts := report.Options{From: fromT, To: toT, Location: time.Local}
-	if kb, _, err := dialog.ParseKB("embedded knowledge base", dialog.DefaultKBData()); err == nil {
-		opts.KB = kb // its synonyms help the clustering of unanswered questions
+	// The knowledge base's synonyms help the clustering of unanswered questions; without it they cluster on
+	// words alone.
+	if cfg.Dialog.KBFile != "" {
+		if kb, err := dialog.LoadKB(cfg.Dialog.KBFile); err == nil {
+			opts.KB = kb
+		} else {
+			fmt.Fprintf(os.Stderr, "hotline report: clustering without the knowledge base's synonyms: %v\n", err)
+		}
+	} else if kb, _, err := dialog.ParseKB("embedded knowledge base", dialog.DefaultKBData()); err == nil {
+		opts.KB = kb
 	}
 	rep, calls, err := report.Build(ctx, st, opts)
 	if err != nil {
