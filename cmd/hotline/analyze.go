@@ -43,10 +43,11 @@ func runAnalyze(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	if _, err := common.load(); err != nil {
+	conf, err := common.load()
+	if err != nil {
 		return fail("analyze", err)
 	}
-	cfg := prosody.DefaultConfig()
+	cfg := conf.Prosody
 	path := fs.Arg(0)
 
 	samples, err := media.ReadWAV(path, prosody.SampleRate)

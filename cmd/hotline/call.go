@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,7 +25,11 @@ import (
 // announcement, the bot's conversation, the hand-off to a person, and the call record. ctx ends when the call
 // does; every goroutine started here stops with it.
 func (s *server) handleCall(ctx context.Context, c *sip.Call) {
-	cs := s.newCallSession(ctx, c)
+	cs, err := s.newCallSession(c)
+	if err != nil {
+		c.Log().Error("call not handled", "err", err)
+		return
+	}
 	defer cs.finish()
 
 	if s.cfg.Call.Record {
@@ -65,7 +70,7 @@ type callSession struct {
 	results <-chan asr.Result
 
 	mu           sync.Mutex
-	voice        *prosody.Stream // the caller's voice
+	voice        *voiceTrack // the caller's voice
 	bargeIn      *dialog.BargeIn
 	speaking     *speechSource      // what is being said now (nil when silent)
 	stopSpeaking context.CancelFunc // cancels the current prompt (barge-in)
@@ -75,14 +80,14 @@ type callSession struct {
 	firstState   *store.EmotionPoint
 	outcome      store.Outcome
 	inspector    *quality.Inspector
-	agentSpeech  bool
+	agent        *agentLeg // nil until an agent takes the call
 	cardGuard    *quality.DTMFGuard
 }
 
-func (s *server) newCallSession(ctx context.Context, c *sip.Call) *callSession {
-	voice, err := prosody.NewStream(s.cfg.Prosody)
-	if err != nil { // the configuration was validated at start; this cannot fail with it
-		c.Log().Error("prosody stream", "err", err)
+func (s *server) newCallSession(c *sip.Call) (*callSession, error) {
+	voice, err := newVoiceTrack(s.cfg.Prosody)
+	if err != nil {
+		return nil, fmt.Errorf("voice analysis: %w", err)
 	}
 	caller := c.Caller()
 	if c.Private() {
@@ -102,7 +107,7 @@ func (s *server) newCallSession(ctx context.Context, c *sip.Call) *callSession {
 	s.callsMu.Lock()
 	s.calls[c.ID()] = cs
 	s.callsMu.Unlock()
-	return cs
+	return cs, nil
 }
 
 // since is seconds from the answer of the call, the time base of transcripts and reports.
@@ -157,8 +162,11 @@ func (cs *callSession) listen(ctx context.Context) {
 				return
 			}
 			cs.mu.Lock()
-			if cs.voice != nil {
-				cs.voice.Write(f[:])
+			hops := cs.voice.Write(f[:])
+			if cs.agent != nil {
+				for _, speech := range hops {
+					cs.agent.callerHop(speech)
+				}
 			}
 			speaking, stop := cs.speaking, cs.stopSpeaking
 			cs.speaking.lastFrame(&sent)
@@ -454,6 +462,8 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 
 	updCtx, stopUpdates := context.WithCancel(ctx)
 	defer stopUpdates()
+	agentAudio, stopAgentLeg := cs.agentAudioSink(updCtx)
+	defer stopAgentLeg()
 	cs.wg.Add(1)
 	go cs.liveUpdates(updCtx)
 	if cs.results != nil {
@@ -467,7 +477,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 			ID: cs.c.ID(), Caller: cs.rec.Caller, Report: cs.report(), Media: cs.m,
 			PayloadType: cs.m.Remote().Codec.PayloadType,
 			Say:         func(ctx context.Context, text string) error { return cs.say(ctx, text, false) },
-			AgentAudio:  cs.agentAudio,
+			AgentAudio:  agentAudio,
 			QueuedSince: since,
 		})
 		if err != nil {
@@ -534,19 +544,6 @@ func (cs *callSession) liveUpdates(ctx context.Context) {
 			cs.s.bridge.UpdateReport(cs.c.ID(), cs.report())
 		}
 	}
-}
-
-// agentAudio receives the agent's decoded voice on the WebRTC reader goroutine: quality inspection only needs
-// whether the agent is speaking, which is cheap to compute here.
-func (cs *callSession) agentAudio(pcm []int16) {
-	var sum float64
-	for _, v := range pcm {
-		sum += float64(v) * float64(v)
-	}
-	speaking := len(pcm) > 0 && sum/float64(len(pcm)) > 300*300
-	cs.mu.Lock()
-	cs.agentSpeech = speaking
-	cs.mu.Unlock()
 }
 
 // awaitWrapUp stores the agent's disposition and notes when they come, after the call; the record is saved

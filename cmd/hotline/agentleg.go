@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hotline/hotline/agentbridge"
+	"github.com/hotline/hotline/asr"
+	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/quality"
+)
+
+// agentLeg analyses the agent's side while an agent has the call: the agent's voice (prosody, the same analysis
+// as the caller's), the agent's words (recognition) and the quality inspector, which pairs both parties' voice
+// activity every 10 ms on the caller's media clock. It starts with the agent's first audio packet, the moment the
+// agent took the call.
+type agentLeg struct {
+	cs      *callSession
+	frames  chan media.Frame // from the WebRTC reader goroutine; bounded, a full queue drops
+	dropped atomic.Int64
+	talking atomic.Bool
+	insp    *quality.Inspector
+	voice   *voiceTrack // owned by run
+	recog   asr.Stream
+	startAt float64
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// agentAudioSink returns the AgentAudio hook of a queued call: it starts the agent leg on the first packet and
+// queues every packet for it without blocking the WebRTC reader.
+func (cs *callSession) agentAudioSink(ctx context.Context) (sink func(pcm []int16), stop func()) {
+	var once sync.Once
+	var leg *agentLeg
+	var mu sync.Mutex
+	sink = func(pcm []int16) {
+		once.Do(func() {
+			l := cs.startAgentLeg(ctx)
+			mu.Lock()
+			leg = l
+			mu.Unlock()
+		})
+		mu.Lock()
+		l := leg
+		mu.Unlock()
+		if l == nil {
+			return
+		}
+		var f media.Frame
+		copy(f[:], pcm)
+		select {
+		case l.frames <- f:
+		default:
+			l.dropped.Add(1)
+		}
+	}
+	stop = func() {
+		mu.Lock()
+		l := leg
+		mu.Unlock()
+		if l != nil {
+			l.stop()
+		}
+	}
+	return sink, stop
+}
+
+func (cs *callSession) startAgentLeg(parent context.Context) *agentLeg {
+	s := cs.s
+	ctx, cancel := context.WithCancel(parent)
+	voice, err := newVoiceTrack(s.cfg.Prosody)
+	if err != nil {
+		cancel()
+		cs.log.Error("agent voice analysis", "err", err)
+		return nil
+	}
+	agent := cs.agentName()
+	l := &agentLeg{cs: cs, frames: make(chan media.Frame, 50), voice: voice, startAt: cs.since(time.Now()), cancel: cancel}
+	insp, err := quality.NewInspector(s.cfg.Quality, cs.c.ID(), agent, l.startAt, func(a quality.Alert) {
+		s.bridge.PublishSupervisor(a)
+		if a.Suggestion != "" {
+			s.bridge.SendHint(cs.c.ID(), agentbridge.Hint{Phrase: a.Phrase, Instead: a.Suggestion, Note: a.Kind})
+		}
+		cs.log.Info("quality alert", "kind", a.Kind, "severity", a.Severity, "agent", a.Agent)
+	})
+	if err != nil {
+		cancel()
+		cs.log.Error("quality inspection not started", "err", err)
+		return nil
+	}
+	l.insp = insp
+	if s.recognizer != nil {
+		st, err := s.recognizer.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID() + "/agent", SampleRate: media.SampleRate})
+		if err != nil {
+			cs.log.Warn("no recognition of the agent's words", "err", err)
+		} else {
+			l.recog = st
+			l.wg.Add(1)
+			go l.words(ctx)
+		}
+	}
+	l.wg.Add(1)
+	go l.run(ctx)
+	cs.mu.Lock()
+	cs.inspector = insp
+	cs.agent = l
+	cs.mu.Unlock()
+	cs.log.Info("agent leg started", "agent", agent)
+	return l
+}
+
+// agentName is the agent who has the call now, as the bridge says.
+func (cs *callSession) agentName() string {
+	for _, a := range cs.s.bridge.Agents() {
+		if a.CallID == cs.c.ID() {
+			return a.Name
+		}
+	}
+	return ""
+}
+
+// run analyses the agent's frames.
+func (l *agentLeg) run(ctx context.Context) {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f, ok := <-l.frames:
+			if !ok {
+				return
+			}
+			l.voice.Write(f[:])
+			l.talking.Store(l.voice.speaking())
+			if l.recog != nil {
+				_ = l.recog.Write(f[:])
+			}
+		}
+	}
+}
+
+// words takes the agent's recognised words to the inspector, the transcript and the agent's emotion estimate.
+func (l *agentLeg) words(ctx context.Context) {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r, ok := <-l.recog.Results():
+			if !ok || r.Err != nil {
+				return
+			}
+			if !r.Final || strings.TrimSpace(r.Text) == "" {
+				continue
+			}
+			text := quality.MaskCardNumbers(r.Text)
+			at := l.startAt
+			if len(r.Words) > 0 {
+				at += r.Words[0].Start
+			}
+			l.insp.AgentWords(at, text)
+			l.cs.addLine("agent", at, text)
+		}
+	}
+}
+
+// callerHop is called on the caller's media clock with each 10 ms speech decision of the caller.
+func (l *agentLeg) callerHop(callerSpeech bool) {
+	l.insp.Frame(l.talking.Load(), callerSpeech)
+}
+
+// stop ends the agent leg: recognition flushed, goroutines done.
+func (l *agentLeg) stop() {
+	if l.recog != nil {
+		_ = l.recog.Close() // flushes the last words to words() before it stops
+	}
+	l.cancel()
+	l.wg.Wait()
+	l.cs.mu.Lock()
+	l.cs.agent = nil // the inspector keeps its results for the record
+	l.cs.mu.Unlock()
+}
