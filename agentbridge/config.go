@@ -165,12 +165,12 @@ func (c Config) Validate() error {
 func (c ICEConfig) validate() error {
 	for _, u := range c.STUNURLs {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
-			return fmt.Errorf("agent.ice.stun_urls: %q does not start with stun: or stuns:", u)
+			return fmt.Errorf("agent.ice.stun_urls: %q is not a stun or stuns URL", u)
 		}
 	}
 	for _, u := range c.TURNURLs {
 		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
-			return fmt.Errorf("agent.ice.turn_urls: %q does not start with turn: or turns:", u)
+			return fmt.Errorf("agent.ice.turn_urls: %q is not a turn or turns URL", u)
 		}
 	}
 	for _, ip := range append(append([]string{}, c.IPs...), c.NAT1To1IPs...) {

@@ -506,4 +506,3 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	}
 	fmt.Fprintf(os.Stderr, "E2E answer→two-way audio %v; screenshots in %s\n", twoWay, art)
 }
-

@@ -72,7 +72,10 @@ func newRTCEngine(cfg ICEConfig) (*rtcEngine, error) {
 			})
 		}
 		if len(cfg.NAT1To1IPs) > 0 {
-			se.SetNAT1To1IPs(cfg.NAT1To1IPs, webrtc.ICECandidateTypeHost)
+			if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+				External: cfg.NAT1To1IPs, AsCandidateType: webrtc.ICECandidateTypeHost}); err != nil {
+				return nil, fmt.Errorf("agent.ice.nat_1to1_ips %v: %w", cfg.NAT1To1IPs, err)
+			}
 		}
 		e.apis[i] = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	}
