@@ -24,6 +24,7 @@ import (
 	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/report"
 	"github.com/hotline/hotline/sip"
 	"github.com/hotline/hotline/store"
 )
@@ -177,6 +178,8 @@ func (s *server) routes() {
 	api := store.APIHandler(s.store, auth)
 	s.mux.Handle("/api/calls", api)
 	s.mux.Handle("/api/calls/", api)
+	s.mux.Handle("/reports", s.bridge.RequireAuth(report.Handler(s.store), "supervisor"))
+	s.mux.Handle("/reports/", s.bridge.RequireAuth(report.Handler(s.store), "supervisor"))
 	s.mux.Handle("/", s.bridge.Handler())
 }
 
