@@ -100,6 +100,7 @@ func (b *Bot) Prewarm(ctx context.Context) error {
 	}
 	start := time.Now()
 	n := 0
+	ctx = Background(ctx)
 	for _, p := range b.Phrases() {
 		for _, s := range SplitSentences(p) {
 			if ctx.Err() != nil {
@@ -131,4 +132,29 @@ func confirmQuestion(format string, e Entry) string {
 		topic = strings.ReplaceAll(e.ID, "_", " ")
 	}
 	return strings.Replace(format, "%s", topic, 1)
+}
+
+// Classify is what the bot would act on for one utterance on its own (no conversation state): the intent it
+// would answer, IntentAskedForAgent when the caller asks for a person, or "" when it would not claim to
+// understand (below MinConfidence). asrConf is the recogniser's confidence (negative when unknown). It is the
+// measure of intent accuracy in tests and evaluations.
+func (b *Bot) Classify(text string, asrConf float64) (intent string, confidence float64) {
+	if control(text) == CtlAgent {
+		return IntentAskedForAgent, 1
+	}
+	m := b.Understand(text)
+	conf := b.effectiveConfidence(m.Confidence, asrConf)
+	if m.Intent == "" || conf < b.cfg.MinConfidence {
+		return "", conf
+	}
+	return m.Intent, conf
+}
+
+// effectiveConfidence lowers the match confidence by the recogniser's (ASRConfidenceWeight).
+func (b *Bot) effectiveConfidence(match, asrConf float64) float64 {
+	if asrConf < 0 || asrConf > 1 {
+		return match
+	}
+	w := b.cfg.ASRConfidenceWeight
+	return match * (1 - w + w*asrConf)
 }

@@ -60,6 +60,7 @@ type Conversation struct {
 	state             convState
 	lastSay           string
 	pending           *Entry    // awaiting "is this about …?"
+	prevIntent        string    // the call's intent before the pending guess
 	followUp          *FollowUp // awaiting a yes to the last answer's follow-up
 	misunderstandings int
 	noInput           int
@@ -162,6 +163,7 @@ func (c *Conversation) OnUtterance(text string, conf float64, emotion prosody.Re
 		case CtlYes:
 			return c.answer(e, 1)
 		case CtlNo:
+			c.intent = c.prevIntent
 			c.logUnanswered(text, conf, Match{Intent: e.ID})
 			return c.misunderstood()
 		}
@@ -211,18 +213,16 @@ func (c *Conversation) OnUtterance(text string, conf float64, emotion prosody.Re
 	}
 
 	m := c.bot.Understand(text)
-	eff := m.Confidence
-	if conf >= 0 && conf <= 1 {
-		w := c.bot.cfg.ASRConfidenceWeight
-		eff *= 1 - w + w*conf
-	}
+	eff := c.bot.effectiveConfidence(m.Confidence, conf)
 	kb := c.bot.kb.KB()
 	e := kb.Entry(m.Intent)
 	switch {
 	case e != nil && eff >= c.bot.cfg.MinConfidence:
 		return c.answer(e, eff)
 	case e != nil && eff >= c.bot.cfg.ConfirmConfidence:
-		c.pending, c.state = e, stateConfirm
+		// The guess is the call's intent unless the caller says no (a caller who hangs up now was most likely
+		// asking about it).
+		c.pending, c.state, c.prevIntent, c.intent = e, stateConfirm, c.intent, e.ID
 		return c.say(Reply{Say: confirmQuestion(c.bot.cfg.Phrases.Confirm, *e), Act: ActConfirm, Intent: e.ID, Confidence: eff})
 	}
 	c.logUnanswered(text, conf, m)

@@ -30,6 +30,8 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/hotline/hotline/media"
@@ -39,11 +41,19 @@ import (
 const Rate = 8000
 
 // fliteMu serialises every call into flite: its lexicon and utterance code keep process-wide state.
+// foreground counts callers' syntheses waiting or running, so background work (cache warming) steps aside.
 var (
-	fliteMu   sync.Mutex
-	fliteInit sync.Once
-	voices    = map[string]*C.cst_voice{}
+	fliteMu    sync.Mutex
+	fliteInit  sync.Once
+	voices     = map[string]*C.cst_voice{}
+	foreground atomic.Int32
 )
+
+type backgroundKey struct{}
+
+// Background marks ctx as low-priority synthesis (cache warming): it waits while any call's synthesis is
+// waiting or running, so warming never delays a caller by more than the sentence in progress.
+func Background(ctx context.Context) context.Context { return context.WithValue(ctx, backgroundKey{}, true) }
 
 // Flite is a Synthesizer using the flite library (CMU, via cgo) with one of its built-in English voices. It
 // produces 8 kHz mono samples; 16 kHz voices are resampled with media.Resample. Synthesis is serialised
@@ -95,6 +105,18 @@ func (f *Flite) Synthesize(ctx context.Context, text string) ([]int16, error) {
 	}
 	ctext := C.CString(text)
 	defer C.free(unsafe.Pointer(ctext))
+	if ctx.Value(backgroundKey{}) != nil {
+		for foreground.Load() > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	} else {
+		foreground.Add(1)
+		defer foreground.Add(-1)
+	}
 	fliteMu.Lock()
 	w := C.flite_text_to_wave(ctext, f.voice)
 	if w == nil {

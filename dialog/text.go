@@ -21,7 +21,7 @@ var phrases = []struct{ from, to string }{
 	{"pay as you go", "prepaid"}, {"pay-as-you-go", "prepaid"},
 	{"direct debit", "autopay"}, {"auto pay", "autopay"},
 	{"text message", "text"}, {"voice mail", "voicemail"},
-	{"hot spot", "hotspot"}, {"top up", "topup"}, {"top-up", "topup"},
+	{"hot spot", "hotspot"}, {"top up", "topup"}, {"top-up", "topup"}, {"port out", "portout"}, {"port in", "portin"},
 	{"set up", "setup"}, {"sign in", "signin"}, {"log in", "signin"}, {"login", "signin"},
 	{"e mail", "email"}, {"e-mail", "email"},
 	{"phone number", "number"}, {"mobile number", "number"},
@@ -39,7 +39,7 @@ var contractions = strings.NewReplacer(
 // control phrases, which look at the raw words.
 var stopwords = setOf(`a about above after again all also am an and any anything are as at be been before being
 	both but by can could did do does doing done for from get gets getting go going gonna got had has have having he
-	her here hey hi hello his how i if in into is it its just know let like me might mine more most my myself need
+	her here hey hi hello his how i if in into is it its just know let like me might mine most my myself need
 	needs no nor not now of off ok okay on once only or other our out over own please right same she should so some
 	something such than that the their them then there these they this those through to too um uh under until up
 	us very wanna want wanted was way we well were what when where which while who whom why will with would yeah
