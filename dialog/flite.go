@@ -53,7 +53,9 @@ type backgroundKey struct{}
 
 // Background marks ctx as low-priority synthesis (cache warming): it waits while any call's synthesis is
 // waiting or running, so warming never delays a caller by more than the sentence in progress.
-func Background(ctx context.Context) context.Context { return context.WithValue(ctx, backgroundKey{}, true) }
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
+}
 
 // Flite is a Synthesizer using the flite library (CMU, via cgo) with one of its built-in English voices. It
 // produces 8 kHz mono samples; 16 kHz voices are resampled with media.Resample. Synthesis is serialised
