@@ -37,6 +37,7 @@ type FrameResult struct {
 // rawFrame is a frame before the path smoother.
 type rawFrame struct {
 	f0, db, ap, tilt float64
+	rawF0            float64 // the pitch found even when the frame was judged unvoiced
 	voiced, gate     bool
 }
 
@@ -241,6 +242,7 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 			ref = a.lastF0
 		}
 		r.f0, r.ap = a.pitch.estimate(w, dw, ref)
+		r.rawF0 = r.f0
 		thrV := a.cfg.VoicingThreshold
 		if a.r2.voiced {
 			thrV += a.cfg.VoicingHysteresis
@@ -297,10 +299,28 @@ func (a *Analyzer) smooth() rawFrame {
 		b.voiced, b.f0 = false, 0
 	case !b.voiced && before.voiced && c.voiced && agree(before.f0, c.f0) && b.gate:
 		b.voiced, b.f0 = true, (before.f0+c.f0)/2
+	case !b.voiced && !before.voiced && c.voiced && b.gate && b.rawF0 > 0 && agree(b.rawF0, c.f0) &&
+		b.ap < a.cfg.VoicingThreshold+a.cfg.VoicingHysteresis:
+		// an onset: the frame before a voiced one, periodic enough and at the same pitch
+		b.voiced, b.f0 = true, b.rawF0
 	case b.voiced && before.voiced && c.voiced && agree(before.f0, c.f0):
 		m := (before.f0 + c.f0) / 2
 		if math.Abs(b.f0-m) > 0.2*m {
 			b.f0 = m
+		}
+	case b.voiced && before.voiced != c.voiced:
+		// one voiced neighbour: fold an octave jump away from it back (the neighbour's period is trusted when it
+		// is the more periodic of the two)
+		n := before
+		if !before.voiced || (c.voiced && c.ap < before.ap) {
+			n = c
+		}
+		if n.ap < b.ap {
+			if agree(b.f0/2, n.f0) {
+				b.f0 /= 2
+			} else if agree(b.f0*2, n.f0) {
+				b.f0 *= 2
+			}
 		}
 	}
 	return b

@@ -21,7 +21,7 @@ func TestEvalPitch(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	fmt.Printf("\nPitch on %d FDA files (laryngograph reference; Praat: line GPE 2.19 %% VDE 7.85 %%, originals 0.63 %% / 5.17 %%)\n", len(files))
-	fmt.Printf("%-22s %8s %8s %10s %8s\n", "condition", "GPE %", "VDE %", "offset ms", "frames")
+	fmt.Printf("%-22s %8s %8s %10s %8s %8s %8s\n", "condition", "GPE %", "VDE %", "offset ms", "frames", "missed", "false")
 	for _, line := range []bool{true, false} {
 		type fileData struct {
 			frames []FrameResult
@@ -47,7 +47,7 @@ func TestEvalPitch(t *testing.T) {
 		if !line {
 			name = "original (8 kHz)"
 		}
-		fmt.Printf("%-22s %8.2f %8.2f %10.0f %8d\n", name, best.GPE(), best.VDE(), bestOff, best.frames)
+		fmt.Printf("%-22s %8.2f %8.2f %10.0f %8d %8d %8d\n", name, best.GPE(), best.VDE(), bestOff, best.frames, best.missed, best.falseVoiced)
 		if testing.Verbose() {
 			for _, ms := range []int{-20, -10, 0, 10, 20} {
 				var s pitchScore

@@ -82,6 +82,7 @@ func analyseAll(cfg Config, samples []float32) []FrameResult {
 // shifting the reference by offset seconds.
 type pitchScore struct {
 	frames, bothVoiced, gross, voicingErr int
+	missed, falseVoiced                   int // voicing errors: reference voiced but we said unvoiced, and the reverse
 }
 
 func (s *pitchScore) add(o pitchScore) {
@@ -89,6 +90,8 @@ func (s *pitchScore) add(o pitchScore) {
 	s.bothVoiced += o.bothVoiced
 	s.gross += o.gross
 	s.voicingErr += o.voicingErr
+	s.missed += o.missed
+	s.falseVoiced += o.falseVoiced
 }
 
 func (s pitchScore) GPE() float64 { return 100 * float64(s.gross) / float64(max(1, s.bothVoiced)) }
@@ -107,6 +110,11 @@ func scorePitch(frames []FrameResult, ref []float64, offset float64) pitchScore 
 		rv := r > 0
 		if rv != f.Voiced {
 			s.voicingErr++
+			if rv {
+				s.missed++
+			} else {
+				s.falseVoiced++
+			}
 		}
 		if rv && f.Voiced {
 			s.bothVoiced++
