@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
+	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -159,21 +161,53 @@ func genQA(rng *rand.Rand, st agentStyle, dur time.Duration) store.QA {
 	return q
 }
 
-// monthStore is a SQLite store holding the generated month.
+var month struct {
+	once sync.Once
+	dir  string
+	s    store.Store
+	err  error
+}
+
+// monthStore is a SQLite store holding the generated month, written once through the real Writer and shared
+// by the tests (read-only); TestMain removes it.
 func monthStore(t *testing.T) store.Store {
 	t.Helper()
+	month.once.Do(func() { month.s, month.err = fillMonth() })
+	if month.err != nil {
+		t.Fatal(month.err)
+	}
+	return month.s
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if month.s != nil {
+		month.s.Close()
+	}
+	if month.dir != "" {
+		os.RemoveAll(month.dir)
+	}
+	os.Exit(code)
+}
+
+func fillMonth() (store.Store, error) {
+	dir, err := os.MkdirTemp("", "hotline-report-test-")
+	if err != nil {
+		return nil, err
+	}
+	month.dir = dir
 	cfg := store.DefaultConfig()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = dir
 	s, err := store.Open(context.Background(), cfg)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { s.Close() })
 	calls, unanswered := generateMonth()
 	w := store.NewWriter(s, nil, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
 	for i := range calls {
 		for !w.Enqueue(&calls[i]) {
 			time.Sleep(time.Millisecond)
@@ -181,15 +215,10 @@ func monthStore(t *testing.T) store.Store {
 	}
 	for _, u := range unanswered {
 		if err := s.AddUnanswered(context.Background(), u.CallID, u.Text, u.At); err != nil {
-			t.Fatal(err)
+			return s, err
 		}
 	}
 	fctx, fcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer fcancel()
-	if err := w.Flush(fctx); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	<-done
-	return s
+	return s, w.Flush(fctx)
 }

@@ -155,8 +155,8 @@ func (r *Report) view() view {
 	var clusters []bar
 	for _, c := range r.UnansweredClusters {
 		label := strings.Join(c.Terms, ", ")
-		if len(label) > 26 {
-			label = label[:25] + "…"
+		if len(label) > 22 {
+			label = label[:21] + "…"
 		}
 		clusters = append(clusters, bar{label, float64(c.Count), colAccent, ""})
 	}

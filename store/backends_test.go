@@ -19,7 +19,7 @@ import (
 // backend opens a fresh, empty store of one kind for a test.
 type backend struct {
 	name string
-	open func(t *testing.T, mod func(*Config)) (Store, Config)
+	open func(t testing.TB, mod func(*Config)) (Store, Config)
 }
 
 // backends is the table every store test runs over: SQLite always, PostgreSQL on a private cluster started for
@@ -38,7 +38,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, open func(mod func(*Confi
 	}
 }
 
-func openSQLiteForTest(t *testing.T, mod func(*Config)) (Store, Config) {
+func openSQLiteForTest(t testing.TB, mod func(*Config)) (Store, Config) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DataDir = t.TempDir()
@@ -55,7 +55,7 @@ func openSQLiteForTest(t *testing.T, mod func(*Config)) (Store, Config) {
 
 var dbSeq atomic.Int64
 
-func openPostgresForTest(t *testing.T, mod func(*Config)) (Store, Config) {
+func openPostgresForTest(t testing.TB, mod func(*Config)) (Store, Config) {
 	t.Helper()
 	base := pg.dsn(t, "postgres")
 	admin, err := sql.Open("pgx", base)
@@ -99,7 +99,7 @@ var pg pgCluster
 
 const pgBin = "/usr/lib/postgresql/15/bin"
 
-func (c *pgCluster) dsn(t *testing.T, db string) string {
+func (c *pgCluster) dsn(t testing.TB, db string) string {
 	t.Helper()
 	c.once.Do(c.start)
 	if c.skip != "" {
