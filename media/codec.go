@@ -47,14 +47,6 @@ func CodecByPayloadType(pt uint8) (Codec, bool) {
 // isALaw reports whether c encodes A-law; anything else is treated as μ-law.
 func (c Codec) isALaw() bool { return c.PayloadType == PCMA.PayloadType || c.Name == "PCMA" }
 
-// silenceByte is the encoded value of a zero sample.
-func (c Codec) silenceByte() byte {
-	if c.isALaw() {
-		return g711.EncodeAlawFrame(0)
-	}
-	return g711.EncodeUlawFrame(0)
-}
-
 // EncodeFrame appends the G.711 encoding of f to dst[:0] and returns it (160 bytes). It allocates only when dst
 // has less capacity than FrameSamples.
 func EncodeFrame(c Codec, f *Frame, dst []byte) []byte {

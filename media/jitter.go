@@ -45,7 +45,7 @@ type jitterBuffer struct {
 	delay       int64   // current playout delay (ns)
 
 	// totals across restarts
-	late, duplicates, restarts, lostBefore, expectedBefore, receivedBefore int64
+	late, duplicates, restarts, expectedBefore, receivedBefore int64
 
 	plc     plc
 	haveTmp [FrameSamples]bool

@@ -1,6 +1,10 @@
 package media
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the media counters exported on /metrics. A nil *Metrics is valid and counts nothing.
 type Metrics struct {
@@ -35,24 +39,34 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		portsExhausted: prometheus.NewCounter(prometheus.CounterOpts{Name: "hotline_rtp_ports_exhausted_total", Help: "Sessions refused because no RTP port was free."}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.packetsIn, m.packetsOut, m.lost, m.late, m.duplicates, m.garbage,
-			m.drained, m.droppedFrames, m.jitter, m.activeSessions, m.timeouts, m.portsExhausted} {
-			reg.MustRegister(c)
-		}
+		m.packetsIn = register(reg, m.packetsIn)
+		m.packetsOut = register(reg, m.packetsOut)
+		m.lost = register(reg, m.lost)
+		m.late = register(reg, m.late)
+		m.duplicates = register(reg, m.duplicates)
+		m.garbage = register(reg, m.garbage)
+		m.drained = register(reg, m.drained)
+		m.droppedFrames = register(reg, m.droppedFrames)
+		m.jitter = register(reg, m.jitter)
+		m.activeSessions = register(reg, m.activeSessions)
+		m.timeouts = register(reg, m.timeouts)
+		m.portsExhausted = register(reg, m.portsExhausted)
 	}
 	return m
 }
 
-func (m *Metrics) add(c func(*Metrics) prometheus.Counter, n float64) {
-	if m != nil && n > 0 {
-		c(m).Add(n)
+// register adds c to reg; when an identical collector is already registered (a second NewMetrics on the same
+// registry, e.g. after a reload) it shares that one instead of failing.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
 	}
-}
-
-func (m *Metrics) incIn() {
-	if m != nil {
-		m.packetsIn.Inc()
-	}
+	return c
 }
 
 func (m *Metrics) incOut() {

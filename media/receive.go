@@ -7,12 +7,6 @@ import (
 	"time"
 )
 
-// Payload types with a fixed meaning here.
-const (
-	ptCN    = 13 // comfort noise (RFC 3389)
-	ptCNOld = 19 // the comfort-noise type some old gateways still use
-)
-
 // readRTP is the packet reader: it never blocks on anything but the socket.
 func (s *Session) readRTP() {
 	defer s.wg.Done()
@@ -80,6 +74,9 @@ func (s *Session) handleRTP(b []byte, src netip.AddrPort, now time.Time) {
 	s.received++
 	s.lastPacket.Store(nowNs)
 
+	// Audio is decoded by its static payload type (0 PCMU, 8 PCMA, whatever was negotiated); telephone-events
+	// become key presses; comfort noise (13) and anything else count as activity and in the sequence accounting,
+	// and the jitter buffer conceals, then fades to silence, where they replace audio.
 	pt := p.PayloadType
 	var codec Codec
 	audio := false

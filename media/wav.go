@@ -170,7 +170,7 @@ func parseFmt(b []byte) (WAVInfo, int, error) {
 	if info.Channels <= 0 {
 		return info, 0, fmt.Errorf("invalid channel count %d", info.Channels)
 	}
-	if info.SampleRate <= 0 || info.SampleRate > 768000 {
+	if info.SampleRate < 1000 || info.SampleRate > 768000 {
 		return info, 0, fmt.Errorf("invalid sample rate %d", info.SampleRate)
 	}
 	// The container size comes from the block alignment; fall back to the bit depth when it is missing.
