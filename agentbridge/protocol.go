@@ -26,7 +26,8 @@ import (
 //	wrapup      {call_id}                                    ask for disposition and notes
 //	error       {message}
 //
-// Page → server: presence {value}; answer {call_id, offer_id}; decline {call_id, offer_id}; rtc_answer {call_id,
+// Page → server: presence {value}; prepare {call_id, offer_id} (negotiate the WebRTC leg while ringing; no audio
+// flows before the answer); answer {call_id, offer_id}; decline {call_id, offer_id}; rtc_answer {call_id,
 // pc, sdp}; ice {call_id, pc, candidate}; hangup {call_id}; hold {call_id, on}; mute {call_id, on};
 // dtmf {call_id, digit}; wrapup {call_id, disposition, notes}. Heartbeats are WebSocket ping/pong control frames.
 

@@ -94,6 +94,8 @@ const (
 	evAgentBack
 	evAgentLost
 	evMediaFailed
+	evPrepare   // the ringing page asks for the WebRTC leg now, so answering starts the audio at once
+	evRingEnded // an offer was withdrawn or answered elsewhere: a prepared leg may have to go
 )
 
 type event struct {
@@ -105,6 +107,7 @@ type event struct {
 	on     bool
 	digit  rune
 	reason string
+	offer  string
 }
 
 // call is a call in the bridge. Fields are guarded by Bridge.mu unless noted.
@@ -130,6 +133,7 @@ type call struct {
 	assistBusy atomic.Bool
 	toCaller   atomic.Bool          // the agent's voice goes to the caller (talking, not held, page present)
 	fwd        atomic.Pointer[peer] // where caller audio goes (nil: nowhere)
+	pcN        int                  // PeerConnections made so far (owned by the Enqueue goroutine)
 }
 
 func (c *call) post(ev event) {
@@ -239,6 +243,12 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 	sayCtx, sayCancel := context.WithCancel(ctx)
 	defer sayCancel()
 	var saying atomic.Bool
+	var prepared *peer // a WebRTC leg negotiated while ringing
+	defer func() {
+		if prepared != nil {
+			prepared.close()
+		}
+	}()
 
 	for {
 		select {
@@ -253,7 +263,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 			}
 			// Answered at the same moment: the talk phase sees the cancelled context and ends at once.
 			sayCancel()
-			return b.talk(ctx, c, player, out, &wg)
+			return b.talk(ctx, c, player, out, &wg, nil)
 		case <-maxWait.C:
 			if b.leaveQueue(c, "overflow") {
 				return overflow(ReasonWaitLimit)
@@ -282,9 +292,43 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 				if b.leaveQueue(c, "overflow") {
 					return overflow(ev.reason)
 				}
+			case evPrepare:
+				b.mu.Lock()
+				ok := c.state == stateRinging && c.offerID == ev.offer && c.agent == ev.conn.agent
+				b.mu.Unlock()
+				if ok && prepared == nil {
+					c.pcN++
+					p, err := b.newPeer(ctx, c, ev.conn, c.pcN, &wg)
+					if err != nil {
+						log.Warn("webrtc leg not prepared", "err", err)
+						break
+					}
+					p.offer = ev.offer
+					prepared = p
+				}
+			case evRTCAnswer:
+				if prepared != nil && ev.pc == prepared.id {
+					if err := prepared.setAnswer(ev.sdp); err != nil {
+						log.Warn("webrtc answer refused", "err", err)
+					}
+				}
+			case evICE:
+				if prepared != nil && ev.pc == prepared.id {
+					prepared.addCandidate(ev.cand)
+				}
+			case evRingEnded:
+				b.mu.Lock()
+				stale := prepared != nil && (c.state != stateTalking && c.offerID != prepared.offer)
+				b.mu.Unlock()
+				if stale {
+					prepared.close()
+					prepared = nil
+				}
 			case evAnswered:
 				sayCancel()
-				return b.talk(ctx, c, player, out, &wg)
+				p := prepared
+				prepared = nil
+				return b.talk(ctx, c, player, out, &wg, p)
 			}
 		}
 	}
@@ -416,6 +460,7 @@ func (b *Bridge) endRingLocked(c *call, reason string, retry bool) {
 	}
 	c.log.Info("offer withdrawn", "agent", a.name, "reason", reason)
 	a.send(msgRingCancel{CallID: c.q.ID, Reason: reason})
+	c.post(event{kind: evRingEnded})
 	switch reason {
 	case "timeout":
 		b.metrics.offer("timeout")
@@ -453,7 +498,7 @@ func (b *Bridge) answer(conn *wsConn, callID, offerID string) {
 }
 
 // talk runs the call from the answer until the agent leg ends.
-func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outcome, wg *sync.WaitGroup) (Outcome, error) {
+func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outcome, wg *sync.WaitGroup, prepared *peer) (Outcome, error) {
 	player.on.Store(false)
 	b.mu.Lock()
 	a, conn := c.agent, c.conn
@@ -475,12 +520,12 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 		}
 	}
 	defer closePeer()
-	pcN, restarts, disconnected := 0, 0, false
+	restarts, disconnected := 0, false
 	startPeer := func(to *wsConn) {
 		closePeer()
-		pcN++
+		c.pcN++
 		var err error
-		p, err = b.newPeer(ctx, c, to, pcN, wg)
+		p, err = b.newPeer(ctx, c, to, c.pcN, wg)
 		if err != nil {
 			log.Error("webrtc leg not started", "err", err)
 			to.send(msgError{Message: "audio could not be set up: " + err.Error()})
@@ -495,7 +540,15 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 		}
 		player.on.Store(held || disconnected)
 	}
-	startPeer(conn)
+	if prepared != nil && prepared.conn == conn {
+		p = prepared // negotiated while ringing: the audio starts now
+		c.fwd.Store(p)
+	} else {
+		if prepared != nil {
+			prepared.close()
+		}
+		startPeer(conn)
+	}
 	setAudio(false)
 
 	finish := func(result, by string) (Outcome, error) {

@@ -92,6 +92,7 @@ func newRTCEngine(cfg ICEConfig) (*rtcEngine, error) {
 // peer is one WebRTC PeerConnection to an agent's page for one call.
 type peer struct {
 	id     int
+	offer  string // the ring offer it was prepared for ("" when made after the answer)
 	call   *call
 	conn   *wsConn
 	log    *slog.Logger

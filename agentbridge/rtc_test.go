@@ -279,3 +279,46 @@ func drain(ch chan rtp.Packet) []rtp.Packet {
 		}
 	}
 }
+
+func TestLegPreparedWhileRingingCarriesNoAudioUntilAnswered(t *testing.T) {
+	h := newHarness(t, nil, Hooks{})
+	h.addAccount("ann", "password1", RoleAgent)
+	p := h.openPage("ann", "password1")
+	m := &payloadMedia{}
+	ch := make(chan result, 1)
+	go func() {
+		out, err := h.b.Enqueue(context.Background(), QueuedCall{ID: "c1", Media: m, Report: prosody.Report{Seq: 1}})
+		ch <- result{out, err}
+	}()
+	var r ringData
+	p.expect("ring", 5*time.Second, &r)
+	p.send(map[string]any{"type": "prepare", "call_id": "c1", "offer_id": r.OfferID})
+	ag := newPionAgent(t, p, "c1") // connects while ringing
+	mic := bytes.Repeat([]byte{0x33}, 160)
+	seq := 0 // continuous numbering: SRTP drops replayed sequence numbers
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			if f := m.fwd(); f != nil {
+				f(make([]byte, 160), 0, uint32(seq)*160, false)
+			}
+			ag.mic.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(seq), Timestamp: uint32(seq * 160)}, Payload: mic})
+			seq++
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	send(10)
+	if n := len(drain(ag.recv)); n > 0 || m.has(mic) {
+		t.Errorf("before the answer: %d caller packets reached the agent, agent audio reached caller: %v", n, m.has(mic))
+	}
+	p.send(map[string]any{"type": "answer", "call_id": "c1", "offer_id": r.OfferID})
+	p.expect("call", 2*time.Second)
+	send(10)
+	if n := len(drain(ag.recv)); n == 0 || !m.has(mic) {
+		t.Errorf("after the answer: %d caller packets at the agent, agent audio at the caller: %v", n, m.has(mic))
+	}
+	p.none("rtc_offer", 300*time.Millisecond) // the prepared leg is used, no second negotiation
+	p.send(map[string]any{"type": "hangup", "call_id": "c1"})
+	if res := wait(t, ch, 5*time.Second); res.out.Result != ResultCompleted {
+		t.Errorf("outcome %+v", res.out)
+	}
+}

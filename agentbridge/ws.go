@@ -270,9 +270,16 @@ func (b *Bridge) agentMessage(conn *wsConn, in inbound) {
 		if a.wrap != nil && a.wrap.callID == in.CallID {
 			b.finishWrapLocked(a, WrapUp{Disposition: clip(in.Disposition, 64), Notes: clip(in.Notes, 4000)})
 		}
+	case "prepare":
+		if c := a.call; c != nil && c.q.ID == in.CallID && c.state == stateRinging && c.offerID == in.OfferID {
+			c.post(event{kind: evPrepare, conn: conn, offer: in.OfferID})
+		}
 	case "rtc_answer", "ice", "hangup", "hold", "mute", "dtmf":
 		c := a.call
-		if c == nil || c.q.ID != in.CallID || c.state != stateTalking {
+		if c == nil || c.q.ID != in.CallID {
+			return
+		}
+		if c.state != stateTalking && !(c.state == stateRinging && (in.Type == "rtc_answer" || in.Type == "ice")) {
 			return
 		}
 		ev := event{conn: conn, pc: in.PC, sdp: in.SDP, on: in.On}

@@ -158,7 +158,9 @@
     renderReport(S.call.report); renderHistory(d.history || []);
     setCallState("ringing");
     startRing();
-    getMic().catch(() => {}); // ready before Answer, so the audio starts at once
+    // Negotiate the audio leg while it rings (the microphone stays disabled and the server passes no audio before
+    // the answer), so answering starts the conversation at once.
+    getMic().catch(() => {}).then(() => { if (S.call && S.call.id === d.call_id && S.call.state === "ringing") send("prepare", { call_id: d.call_id, offer_id: d.offer_id }); });
     if (document.hidden && window.Notification && Notification.permission === "granted") {
       try {
         const n = new Notification(t("incoming_call"), { body: (d.caller || "") + " · " + t(S.call.report.state || "calm"), tag: "hotline-ring" });
@@ -230,6 +232,7 @@
     setCallState("ended");
   }
   function clearCall() {
+    closePC();
     S.call = null; S.held = false;
     $("incoming").hidden = true; $("callbar").hidden = true; $("report").hidden = true; $("idle-note").hidden = false;
     setCallState("idle");
@@ -244,7 +247,10 @@
     S.held = !S.held; $("hold").dataset.value = S.held ? "on" : "off"; $("hold").textContent = t(S.held ? "resume" : "hold");
     applyMicState(); setCallState("talking"); send("hold", { call_id: S.call.id, on: S.held });
   });
-  function applyMicState() { if (S.mic) S.mic.getAudioTracks().forEach((tr) => { tr.enabled = !S.muted && !S.held; }); }
+  function applyMicState() {
+    const live = !!S.call && S.call.state === "talking" && !S.muted && !S.held;
+    if (S.mic) S.mic.getAudioTracks().forEach((tr) => { tr.enabled = live; });
+  }
 
   // DTMF keypad: each key sends an RFC 4733 event to the caller through the server.
   const keys = $("keys");
