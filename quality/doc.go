@@ -20,6 +20,7 @@
 // allocation-free), touch the database, the network, or the recording files itself (it only says when to
 // silence them), or import store.
 //
-// Libraries: only the standard library. Voice activity comes from the caller of Frame (prosody's VAD in the
-// server); the tests use a small energy VAD of their own over real synthesised speech.
+// Libraries: the standard library (and yaml.v3 for phrase files). Voice activity comes from the caller of Frame:
+// prosody's VAD (prosody.Analyzer's FrameResult.Speech, one decision per 10 ms) on each leg; the tests run that
+// same VAD over real espeak-ng speech laid out on two legs at known offsets.
 package quality

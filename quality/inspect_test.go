@@ -3,6 +3,7 @@ package quality
 import (
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -296,5 +297,24 @@ func BenchmarkInspectorFrame(b *testing.B) {
 	for b.Loop() {
 		in.Frame(i%300 < 120, i%500 > 100)
 		i++
+	}
+}
+
+func TestPhrasesFileReplacesTheBuiltInLists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "phrases.yaml")
+	os.WriteFile(path, []byte("- kind: taboo\n  phrase: mate\n  suggestion: Sir or madam\n"), 0o644)
+	cfg := DefaultConfig()
+	cfg.PhrasesFile = path
+	in, err := NewInspector(cfg, "c", "a", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.AgentWords(1, "Alright mate, I guarantee it")
+	if q := in.Result(); len(q.RiskyPhrases) != 1 || q.RiskyPhrases[0].Phrase != "mate" {
+		t.Fatalf("risky phrases %+v, want only the file's", q.RiskyPhrases)
+	}
+	os.WriteFile(path, []byte("- kind: taboo\n  phrase: ''\n"), 0o644)
+	if _, err := NewInspector(cfg, "c", "a", 0, nil); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("an empty phrase was accepted or the error does not name the file: %v", err)
 	}
 }

@@ -3,6 +3,9 @@ package quality
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestMaskCardNumbers(t *testing.T) {
@@ -71,5 +74,20 @@ func BenchmarkMaskCardNumbersPlainSentence(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		MaskCardNumbers(s)
+	}
+}
+
+func TestConfigReadsFromYAML(t *testing.T) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader("silence_gap: 4s\nphrases:\n  - {kind: promise, phrase: no fees ever, suggestion: Let me check the fees for you.}\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SilenceGap != 4*time.Second || len(c.Phrases) != 1 || c.Phrases[0].Phrase != "no fees ever" || c.WPMHigh != 190 {
+		t.Fatalf("decoded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

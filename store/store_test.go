@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotline/hotline/prosody"
 	"github.com/hotline/hotline/quality"
+	"gopkg.in/yaml.v3"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -443,3 +444,18 @@ func TestConfigValidateNamesTheKeyAtFault(t *testing.T) {
 }
 
 var _ = quality.MaskCardNumbers
+
+func TestConfigReadsFromYAML(t *testing.T) {
+	c := DefaultConfig()
+	dec := yaml.NewDecoder(strings.NewReader("driver: postgres\ndsn: postgres://h@127.0.0.1/h\nretention_days: 30\npurge_interval: 30m\nrecord_transcripts: false\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Driver != "postgres" || c.RetentionDays != 30 || c.PurgeInterval != 30*time.Minute || c.RecordTranscripts || c.QueueSize != 4096 {
+		t.Fatalf("decoded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
