@@ -103,7 +103,7 @@ func NewEstimator(cfg Config) (*Estimator, error) {
 		armed:       [3]bool{true, true, true},
 	}
 	e.baseFrames = make([]FrameResult, 0, e.baseNeed+1)
-	e.scratch = make([]float64, max(win, e.baseNeed+1))
+	e.scratch = make([]float64, 2*max(win, e.baseNeed+1))
 	e.timeline = make([]TimelinePoint, 0, int(600/cfg.UpdateInterval.Seconds())+1)
 	e.hold = heldState{state: Calm}
 	return e, nil
@@ -261,18 +261,22 @@ func (e *Estimator) closeHold() {
 	}
 }
 
-// stronger orders held states: higher level, then angry > anxious > sad > calm, then longer.
+// stronger orders held states: any state over calm, then higher level, then held longer, then angry > anxious >
+// sad.
 func stronger(h, than heldState) bool {
 	if than.state == "" {
 		return true
 	}
+	if (h.state == Calm) != (than.state == Calm) {
+		return than.state == Calm
+	}
 	if h.maxLevel != than.maxLevel {
 		return h.maxLevel > than.maxLevel
 	}
-	if stateRank(h.state) != stateRank(than.state) {
-		return stateRank(h.state) > stateRank(than.state)
+	if dh, dt := h.end-h.start, than.end-than.start; math.Abs(dh-dt) > 1e-6 {
+		return dh > dt
 	}
-	return h.end-h.start > than.end-than.start
+	return stateRank(h.state) > stateRank(than.state)
 }
 
 func stateRank(s State) int {

@@ -184,7 +184,7 @@ func fitModel(clips []emoClip) Model {
 			yg = append(yg, b2f(c.label == 'W'))
 		}
 	}
-	return Model{Arousal: fitLogistic(xa, ya, 0.05), Anger: fitLogistic(xg, yg, 0.05)}
+	return Model{Arousal: fitLogistic(xa, ya, 0.2), Anger: fitLogistic(xg, yg, 0.2)}
 }
 
 func b2f(b bool) float64 {

@@ -18,6 +18,9 @@ type Profile struct {
 	RateSPS     float64 // syllable nuclei per second of speech
 	VoicedShare float64 // voiced frames over speech frames
 	Aperiodic   float64 // mean aperiodicity of voiced frames (lower: a purer, more tense voice)
+	Attack      float64 // mean rise of the level between consecutive speech frames where it rises, dB per 10 ms
+	Crest       float64 // 95th percentile of the level of voiced frames minus its power mean, dB
+	VoicedRun   float64 // mean length of voiced stretches, seconds
 	Voiced      int     // voiced frames
 	Speech      int     // speech frames
 }
@@ -41,16 +44,18 @@ func (p Profile) Baseline(ready bool) Baseline {
 
 // ProfileOf summarises frames (for example a whole calm recording).
 func ProfileOf(frames []FrameResult) Profile {
-	return profileInto(frames, make([]float64, len(frames)))
+	return profileInto(frames, make([]float64, 2*len(frames)))
 }
 
-// profileInto is ProfileOf with caller-owned scratch space (len ≥ len(frames)); it does not allocate.
+// profileInto is ProfileOf with caller-owned scratch space (len ≥ 2 len(frames)); it does not allocate.
 func profileInto(frames []FrameResult, scratch []float64) Profile {
 	var p Profile
 	st := scratch[:0]
-	var pow, tilt, dbSum, dbSq, move, aper float64
-	var moves, nuclei int
+	dbs := scratch[len(frames):len(frames)]
+	var pow, tilt, dbSum, dbSq, move, aper, attack float64
+	var moves, nuclei, attacks, runs int
 	prevSt, prevVoiced := 0.0, false
+	prevDB, prevSpeech := 0.0, false
 	for _, f := range frames {
 		if f.Speech {
 			p.Speech++
@@ -59,11 +64,20 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 			if f.Nucleus {
 				nuclei++
 			}
+			if prevSpeech && f.DB > prevDB {
+				attack += math.Min(f.DB-prevDB, 10)
+				attacks++
+			}
 		}
+		prevDB, prevSpeech = f.DB, f.Speech
 		if !f.Voiced || !(f.F0 > 0) {
 			prevVoiced = false
 			continue
 		}
+		if !prevVoiced {
+			runs++
+		}
+		dbs = append(dbs, f.DB)
 		s := semitones(f.F0)
 		st = append(st, s)
 		pow += math.Pow(10, f.DB/10)
@@ -84,6 +98,12 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		p.DB = math.Max(-100, 10*math.Log10(pow/float64(p.Voiced)+1e-10))
 		p.Tilt = tilt / float64(p.Voiced)
 		p.Aperiodic = aper / float64(p.Voiced)
+		slices.Sort(dbs)
+		p.Crest = quantile(dbs, 0.95) - p.DB
+		p.VoicedRun = float64(p.Voiced) * HopSeconds / float64(runs)
+	}
+	if attacks > 0 {
+		p.Attack = attack / float64(attacks)
 	}
 	if moves > 0 {
 		p.Movement = move / float64(moves) / HopSeconds
@@ -99,7 +119,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 }
 
 // nFeatures is the length of a Deviation vector.
-const nFeatures = 9
+const nFeatures = 12
 
 // Deviation is a window's profile relative to the baseline, scaled so that one unit is a clear change.
 type Deviation [nFeatures]float64
@@ -115,6 +135,9 @@ const (
 	devRate             // octaves of the syllable rate
 	devVoiced           // share
 	devAperiodic        // 0.05 of aperiodicity
+	devAttack           // dB per 10 ms
+	devCrest            // 2 dB
+	devVoicedRun        // octaves of the voiced stretch length
 )
 
 // Deviate returns how p departs from the baseline b.
@@ -129,6 +152,9 @@ func Deviate(p, b Profile) Deviation {
 	d[devRate] = math.Log2((p.RateSPS + 1) / (b.RateSPS + 1))
 	d[devVoiced] = p.VoicedShare - b.VoicedShare
 	d[devAperiodic] = (p.Aperiodic - b.Aperiodic) / 0.05
+	d[devAttack] = p.Attack - b.Attack
+	d[devCrest] = (p.Crest - b.Crest) / 2
+	d[devVoicedRun] = math.Log2((p.VoicedRun + 0.05) / (b.VoicedRun + 0.05))
 	for i, v := range d {
 		if v != v {
 			d[i] = 0
