@@ -207,6 +207,11 @@ func (s *Session) tick(now time.Time, st *clockState) {
 	if started != nil {
 		started(now)
 	}
+	// What we sent this tick, to its subscribers and the recording.
+	s.sendMu.Lock()
+	s.right.read(st.rec.right[:])
+	s.sendMu.Unlock()
+	s.deliverTo(&s.sentSubs, &st.rec.right)
 	// Recording: one stereo frame per tick.
 	if r := s.rec.Load(); r != nil {
 		if st.nleft > 0 {
@@ -216,15 +221,9 @@ func (s *Session) tick(now time.Time, st *clockState) {
 		} else {
 			st.rec.left = Frame{}
 		}
-		s.sendMu.Lock()
-		s.right.read(st.rec.right[:])
-		s.sendMu.Unlock()
 		r.push(&st.rec)
 	} else {
 		st.nleft = 0
-		s.sendMu.Lock()
-		s.right.reset()
-		s.sendMu.Unlock()
 	}
 }
 
@@ -370,5 +369,3 @@ func (q *sampleRing) read(p []int16) {
 		q.n--
 	}
 }
-
-func (q *sampleRing) reset() { q.r, q.n = 0, 0 }

@@ -164,7 +164,8 @@ type Session struct {
 	dtmfSendMu sync.Mutex // serialises SendDTMF calls
 
 	subsMu     sync.Mutex
-	subs       []*subscriber
+	subs       []*subscriber // caller audio
+	sentSubs   []*subscriber // our audio
 	subsClosed bool
 
 	dtmfMu      sync.Mutex
@@ -344,6 +345,9 @@ func (s *Session) supervise() {
 	for _, sub := range s.subs {
 		close(sub.ch)
 	}
+	for _, sub := range s.sentSubs {
+		close(sub.ch)
+	}
 	s.subsMu.Unlock()
 	s.dtmfMu.Lock()
 	s.dtmfClosed = true
@@ -371,7 +375,13 @@ func (s *Session) supervise() {
 // Subscribe returns a channel of the caller's audio: decoded, jitter-buffered, concealed 20 ms frames in order,
 // one per 20 ms. It holds Config.QueueFrames frames; when full, new frames are dropped and counted under name.
 // The channel is closed when the session ends.
-func (s *Session) Subscribe(name string) <-chan Frame {
+func (s *Session) Subscribe(name string) <-chan Frame { return s.subscribe(&s.subs, name) }
+
+// SubscribeSent is like Subscribe for our side of the call: what we send (prompts, pass-through audio decoded,
+// silence), one frame per 20 ms, e.g. for quality inspection of the agent's speech or as an echo reference.
+func (s *Session) SubscribeSent(name string) <-chan Frame { return s.subscribe(&s.sentSubs, name) }
+
+func (s *Session) subscribe(list *[]*subscriber, name string) <-chan Frame {
 	sub := &subscriber{name: name, ch: make(chan Frame, s.cfg.QueueFrames)}
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
@@ -379,29 +389,34 @@ func (s *Session) Subscribe(name string) <-chan Frame {
 		close(sub.ch)
 		return sub.ch
 	}
-	s.subs = append(s.subs, sub)
+	*list = append(*list, sub)
 	return sub.ch
 }
 
-// Unsubscribe stops delivery to a channel returned by Subscribe and closes it.
+// Unsubscribe stops delivery to a channel returned by Subscribe or SubscribeSent and closes it.
 func (s *Session) Unsubscribe(ch <-chan Frame) {
 	s.subsMu.Lock()
 	defer s.subsMu.Unlock()
-	for i, sub := range s.subs {
-		if (<-chan Frame)(sub.ch) == ch {
-			if !s.subsClosed {
-				close(sub.ch)
+	for _, list := range []*[]*subscriber{&s.subs, &s.sentSubs} {
+		for i, sub := range *list {
+			if (<-chan Frame)(sub.ch) == ch {
+				if !s.subsClosed {
+					close(sub.ch)
+				}
+				*list = append((*list)[:i], (*list)[i+1:]...)
+				return
 			}
-			s.subs = append(s.subs[:i], s.subs[i+1:]...)
-			return
 		}
 	}
 }
 
-// deliver hands a frame to every subscriber without blocking.
-func (s *Session) deliver(f *Frame) {
+// deliver hands a frame of caller audio to every subscriber without blocking.
+func (s *Session) deliver(f *Frame) { s.deliverTo(&s.subs, f) }
+
+// deliverTo hands a frame to the subscribers of list without blocking.
+func (s *Session) deliverTo(list *[]*subscriber, f *Frame) {
 	s.subsMu.Lock()
-	for _, sub := range s.subs {
+	for _, sub := range *list {
 		select {
 		case sub.ch <- *f:
 		default:
@@ -481,6 +496,9 @@ func (s *Session) Stats() Stats {
 	s.subsMu.Lock()
 	st.DroppedFrames = make(map[string]uint64, len(s.subs))
 	for _, sub := range s.subs {
+		st.DroppedFrames[sub.name] += sub.dropped.Load()
+	}
+	for _, sub := range s.sentSubs {
 		st.DroppedFrames[sub.name] += sub.dropped.Load()
 	}
 	s.subsMu.Unlock()

@@ -541,10 +541,20 @@ func TestRecordingIsStereoWithTheCallerOnTheLeft(t *testing.T) {
 	if err := b.Record(path); err != nil {
 		t.Fatal(err)
 	}
+	sentByB := b.SubscribeSent("qa")
 	a.Play(context.Background(), NewPCMSource(tone(440, 600*time.Millisecond)))
 	b.Play(context.Background(), NewPCMSource(tone(1000, 300*time.Millisecond)))
 	time.Sleep(100 * time.Millisecond)
 	b.Close()
+	var sent []float32
+	for f := range sentByB {
+		for _, v := range f {
+			sent = append(sent, float32(v)/32768)
+		}
+	}
+	if l := level(sent, 1000, SampleRate); l < 0.05 || len(sent) < 40*FrameSamples {
+		t.Errorf("SubscribeSent gave %d samples with 1 kHz at %.3f, want b's prompt", len(sent), l)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
