@@ -119,6 +119,7 @@ type Session struct {
 	// Receive side and shared call state.
 	mu          sync.Mutex
 	started     bool
+	stopAfter   func() bool // stops the context.AfterFunc of Start
 	cause       string
 	remote      Remote
 	dir         Direction
@@ -285,24 +286,18 @@ func (s *Session) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.timerBase = time.Now()
-	s.wg.Add(4)
+	s.stopAfter = context.AfterFunc(ctx, func() { s.end(EndCanceled) })
+	s.wg.Add(3)
 	s.mu.Unlock()
 	go s.readRTP()
 	go s.readRTCP()
 	go s.clock()
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-ctx.Done():
-			s.end(EndCanceled)
-		case <-s.ctx.Done():
-		}
-	}()
 	return nil
 }
 
 // Close ends the session (idempotent): goroutines stop, subscriber and DTMF channels close, the recording is
-// finished and the port goes back to the pool to drain. It returns once all of that is done.
+// finished and the port goes back to the pool to drain. It returns once all of that is done, so it must not be
+// called from the session's own callbacks (SetForward, OnPlayStart); cancel the Start context there instead.
 func (s *Session) Close() error {
 	s.end(EndClosed)
 	<-s.done
@@ -334,7 +329,11 @@ func (s *Session) supervise() {
 	<-s.ctx.Done()
 	s.mu.Lock() // Start and Record add to wg under mu: after this, no more Adds
 	cause := s.cause
+	stopAfter := s.stopAfter
 	s.mu.Unlock()
+	if stopAfter != nil {
+		stopAfter()
+	}
 	now := time.Now()
 	s.rtpConn.SetReadDeadline(now)
 	s.rtcpConn.SetReadDeadline(now)
@@ -459,7 +458,8 @@ func (s *Session) emitDTMF(d DTMF) {
 }
 
 // SetForward sets a function called on the packet reader for every in-order audio packet received (payload as
-// sent by the peer, no transcoding). It must return quickly and must not keep payload. nil stops forwarding.
+// sent by the peer, no transcoding). It must return quickly, must not keep payload, and must not call Close (which
+// waits for the reader). nil stops forwarding.
 func (s *Session) SetForward(f func(payload []byte, pt uint8, ts uint32, marker bool)) {
 	s.mu.Lock()
 	s.forward = f
