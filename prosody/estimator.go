@@ -39,6 +39,7 @@ type Estimator struct {
 	haveDev          bool
 	cand             State
 	candN            int
+	candStart        float64 // when the candidate state's run of updates began
 	seq              int
 
 	// words
@@ -223,7 +224,7 @@ func (e *Estimator) update() {
 		if raw == e.cand {
 			e.candN++
 		} else {
-			e.cand, e.candN = raw, 1
+			e.cand, e.candN, e.candStart = raw, 1, e.hold.end
 		}
 		if e.candN >= e.cfg.SwitchUpdates {
 			e.state, e.level, e.candN = raw, level, 0
@@ -245,8 +246,11 @@ func (e *Estimator) update() {
 func (e *Estimator) trackHold(t float64) {
 	end := t + HopSeconds/2
 	if e.hold.state != e.state {
+		// The new state is held from the first update that called for it, not from the switch.
+		from := math.Max(e.hold.start, math.Min(e.candStart, e.hold.end))
+		e.hold.end = from
 		e.closeHold()
-		e.hold = heldState{state: e.state, start: e.hold.end}
+		e.hold = heldState{state: e.state, start: from}
 	}
 	e.hold.end = end
 	e.hold.maxLevel = max(e.hold.maxLevel, e.level)
