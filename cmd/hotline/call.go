@@ -39,20 +39,20 @@ func (s *server) handleCall(ctx context.Context, c *sip.Call) {
 	cs.wg.Add(1)
 	go cs.listen(ctx)
 
-	if err := cs.say(ctx, s.cfg.Call.Announcement, false); err != nil {
+	cs.addLine("bot", 0, s.cfg.Call.Announcement)
+	if err := cs.say(ctx, s.cfg.Call.Announcement); err != nil {
 		return
 	}
-	cs.addLine("bot", cs.since(c.AnsweredAt()), s.cfg.Call.Announcement)
 	reason := dialog.ReasonNoBot
 	if !s.cfg.Call.NoBot {
-		reason = cs.converse(ctx)
+		reason = cs.converse(ctx, cs.opening())
 	}
 	for reason != "" && ctx.Err() == nil {
 		// The hand-off may send the caller back to the bot (overflow policy); the bot may hand over again.
 		if back := cs.handOff(ctx, reason); !back {
 			return
 		}
-		reason = cs.converse(ctx)
+		reason = cs.converse(ctx, cs.conv.Resume(s.cfg.Call.BackToBot))
 	}
 }
 
@@ -73,7 +73,8 @@ type callSession struct {
 	voice        *voiceTrack // the caller's voice
 	bargeIn      *dialog.BargeIn
 	speaking     *speechSource      // what is being said now (nil when silent)
-	stopSpeaking context.CancelFunc // cancels the current prompt (barge-in)
+	bargeable    bool               // caller speech may stop what is being said
+	stopSpeaking context.CancelFunc // stops the current prompt
 	streamStart  time.Time          // when the first caller frame went to the recogniser
 	rec          *store.Call
 	extraLines   []prosody.TranscriptLine // said outside the bot's conversation: announcement, caller and agent after hand-off
@@ -108,6 +109,23 @@ func (s *server) newCallSession(c *sip.Call) (*callSession, error) {
 	s.calls[c.ID()] = cs
 	s.callsMu.Unlock()
 	return cs, nil
+}
+
+// opening is the bot's first reply: the greeting, or at once the answer to a key pressed during the
+// announcement, or the apology when there is no recogniser.
+func (cs *callSession) opening() dialog.Reply {
+	select {
+	case d, ok := <-cs.c.DTMF():
+		if ok {
+			cs.onDTMF(d)
+			return cs.conv.OnDTMF(d.Digit)
+		}
+	default:
+	}
+	if cs.recog == nil {
+		return cs.conv.OnRecognitionUnavailable()
+	}
+	return cs.conv.Greeting()
 }
 
 // since is seconds from the answer of the call, the time base of transcripts and reports.
@@ -168,14 +186,14 @@ func (cs *callSession) listen(ctx context.Context) {
 					cs.agent.callerHop(speech)
 				}
 			}
-			speaking, stop := cs.speaking, cs.stopSpeaking
+			speaking, stop := cs.bargeable && cs.speaking != nil, cs.stopSpeaking
 			cs.speaking.lastFrame(&sent)
 			bargedIn := cs.bargeIn.Frame(f[:], sent[:])
 			if cs.streamStart.IsZero() {
 				cs.streamStart = time.Now()
 			}
 			cs.mu.Unlock()
-			if bargedIn && speaking != nil && stop != nil {
+			if bargedIn && speaking && stop != nil {
 				cs.log.Info("barge-in: caller spoke over the prompt")
 				stop()
 			}
@@ -186,16 +204,16 @@ func (cs *callSession) listen(ctx context.Context) {
 	}
 }
 
-// say speaks text to the caller and returns when it was played, or when ctx ends. With interruptible, caller
-// speech over it (barge-in) stops it early and say returns nil.
-func (cs *callSession) say(ctx context.Context, text string, interruptible bool) error {
-	_, err := cs.speak(ctx, text, interruptible, nil)
+// say speaks text to the caller and returns when it was played, or when ctx ends.
+func (cs *callSession) say(ctx context.Context, text string) error {
+	_, err := cs.speak(ctx, text, false, nil)
 	return err
 }
 
 // speak synthesises and plays text, streaming sentence by sentence; onStart gets the time of the first RTP
-// packet. It reports whether the caller barged in.
-func (cs *callSession) speak(ctx context.Context, text string, interruptible bool, onStart func(time.Time)) (bargedIn bool, err error) {
+// packet. With bargeable, caller speech over it stops it (barge-in); stopSpeech stops it in any case. It reports
+// whether it was stopped early.
+func (cs *callSession) speak(ctx context.Context, text string, bargeable bool, onStart func(time.Time)) (stopped bool, err error) {
 	if strings.TrimSpace(text) == "" {
 		return false, ctx.Err()
 	}
@@ -204,14 +222,11 @@ func (cs *callSession) speak(ctx context.Context, text string, interruptible boo
 	src := &speechSource{}
 	cs.mu.Lock()
 	cs.bargeIn.Reset()
-	cs.speaking = src
-	if interruptible {
-		cs.stopSpeaking = cancel
-	}
+	cs.speaking, cs.bargeable, cs.stopSpeaking = src, bargeable, cancel
 	cs.mu.Unlock()
 	defer func() {
 		cs.mu.Lock()
-		cs.speaking, cs.stopSpeaking = nil, nil
+		cs.speaking, cs.bargeable, cs.stopSpeaking = nil, false, nil
 		cs.mu.Unlock()
 	}()
 
@@ -234,7 +249,7 @@ func (cs *callSession) speak(ctx context.Context, text string, interruptible boo
 		return false, ctx.Err()
 	}
 	if errors.Is(playErr, context.Canceled) {
-		return true, nil // barge-in
+		return true, nil
 	}
 	if playErr != nil && !errors.Is(playErr, media.ErrPlaybackReplaced) {
 		return false, playErr
@@ -242,60 +257,76 @@ func (cs *callSession) speak(ctx context.Context, text string, interruptible boo
 	return false, nil
 }
 
-// converse runs the bot until it hands the call over (the transfer reason), the bot hangs up, or the call ends
-// ("" in both cases).
-func (cs *callSession) converse(ctx context.Context) string {
-	reply := cs.conv.Greeting()
-	if cs.recog == nil {
-		reply = cs.conv.OnRecognitionUnavailable()
+// stopSpeech stops whatever the bot is saying now.
+func (cs *callSession) stopSpeech() {
+	cs.mu.Lock()
+	stop := cs.stopSpeaking
+	cs.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
+}
+
+// converse runs the bot, starting with reply, until it hands the call over (the transfer reason), hangs up, or
+// the call ends ("" in both cases). While the bot speaks it keeps listening: the caller's words or a key stop the
+// prompt and are answered at once.
+func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string {
 	noInput := cs.s.cfg.Dialog.TurnTaking.NoInputTimeout
 	for {
-		turn := store.Turn{}
-		var started time.Time
-		bargedIn, err := cs.speak(ctx, reply.Say, !reply.Transfer && !reply.Hangup, func(at time.Time) { started = at })
-		if err != nil {
-			return ""
-		}
-		if !started.IsZero() && reply.Act != dialog.ActGreet {
-			cs.mu.Lock()
-			if n := len(cs.rec.Turns); n > 0 {
-				cs.rec.Turns[n-1].BotAudioStartMS = cs.ms(started)
+		turn := len(cs.rec.Turns) - 1 // the turn this reply answers (-1 for the greeting)
+		spoken := make(chan error, 1)
+		bargeable := !reply.Transfer && !reply.Hangup
+		go func(r dialog.Reply) {
+			stopped, err := cs.speak(ctx, r.Say, bargeable, func(at time.Time) { cs.botAudioStarted(turn, at) })
+			if stopped && err == nil {
+				cs.log.Info("prompt stopped: the caller spoke or pressed a key", "act", r.Act)
 			}
-			cs.mu.Unlock()
-		}
+			spoken <- err
+		}(reply)
 		cs.recordReply(reply)
-		switch {
-		case reply.Transfer:
-			return reply.Reason
-		case reply.Hangup:
-			cs.setOutcome(store.OutcomeBotResolved)
-			_ = cs.c.Hangup(ctx)
-			return ""
-		}
-		_ = bargedIn
+		cs.log.Info("bot turn", "act", reply.Act, "intent", reply.Intent, "confidence", reply.Confidence,
+			"transfer", reply.Transfer, "reason", reply.Reason)
 
-		timer := time.NewTimer(noInput)
+		if reply.Transfer || reply.Hangup {
+			if err := <-spoken; err != nil {
+				return ""
+			}
+			if reply.Hangup {
+				cs.setOutcome(store.OutcomeBotResolved)
+				_ = cs.c.Hangup(ctx)
+				return ""
+			}
+			return reply.Reason
+		}
+
+		var noInputC <-chan time.Time
+		var timer *time.Timer
 	wait:
 		for {
 			select {
 			case <-ctx.Done():
-				timer.Stop()
+				cs.stopSpeech()
+				<-spoken
 				return ""
-			case <-timer.C:
+			case err := <-spoken:
+				if err != nil {
+					return ""
+				}
+				spoken = nil
+				timer = time.NewTimer(noInput)
+				noInputC = timer.C
+			case <-noInputC:
 				reply = cs.conv.OnNoInput()
 				break wait
 			case d, ok := <-cs.c.DTMF():
 				if !ok {
 					return ""
 				}
-				timer.Stop()
 				cs.onDTMF(d)
 				reply = cs.conv.OnDTMF(d.Digit)
 				break wait
 			case r, ok := <-cs.results:
 				if !ok || r.Err != nil {
-					timer.Stop()
 					cs.log.Warn("recognition failed mid-call", "err", r.Err)
 					cs.results, cs.recog = nil, nil
 					reply = cs.conv.OnRecognitionUnavailable()
@@ -304,19 +335,39 @@ func (cs *callSession) converse(ctx context.Context) string {
 				if !r.Final || strings.TrimSpace(r.Text) == "" {
 					continue
 				}
-				timer.Stop()
-				turn.ASRFinalMS = cs.ms(time.Now())
-				turn.CallerSpeechEndMS = cs.speechEndMS(r)
+				finalAt := time.Now()
+				t := store.Turn{ASRFinalMS: cs.ms(finalAt), CallerSpeechEndMS: cs.speechEndMS(r)}
 				text, conf := cs.heard(r)
 				reply = cs.conv.OnUtterance(text, conf, cs.voiceReport())
-				turn.ReplyChosenMS = cs.ms(time.Now())
+				t.ReplyChosenMS = cs.ms(time.Now())
 				cs.mu.Lock()
-				cs.rec.Turns = append(cs.rec.Turns, turn)
+				cs.rec.Turns = append(cs.rec.Turns, t)
 				cs.mu.Unlock()
 				break wait
 			}
 		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if spoken != nil { // the caller cut the prompt short
+			cs.stopSpeech()
+			if err := <-spoken; err != nil {
+				return ""
+			}
+		}
 	}
+}
+
+// botAudioStarted notes when the first packet of the reply to turn went out (turn -1: not a reply).
+func (cs *callSession) botAudioStarted(turn int, at time.Time) {
+	if turn < 0 {
+		return
+	}
+	cs.mu.Lock()
+	if turn < len(cs.rec.Turns) && cs.rec.Turns[turn].BotAudioStartMS == 0 {
+		cs.rec.Turns[turn].BotAudioStartMS = cs.ms(at)
+	}
+	cs.mu.Unlock()
 }
 
 // heard records a final recognition result of the caller's speech and returns its text and confidence.
@@ -476,7 +527,10 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 		out, err := cs.s.bridge.Enqueue(ctx, agentbridge.QueuedCall{
 			ID: cs.c.ID(), Caller: cs.rec.Caller, Report: cs.report(), Media: cs.m,
 			PayloadType: cs.m.Remote().Codec.PayloadType,
-			Say:         func(ctx context.Context, text string) error { return cs.say(ctx, text, false) },
+			Say: func(ctx context.Context, text string) error {
+				cs.addLine("bot", cs.since(time.Now()), text)
+				return cs.say(ctx, text)
+			},
 			AgentAudio:  agentAudio,
 			QueuedSince: since,
 		})
@@ -516,7 +570,6 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 func (cs *callSession) overflow(ctx context.Context, next string) (backToBot bool) {
 	switch {
 	case next == agentbridge.NextBot && !cs.s.cfg.Call.NoBot:
-		_ = cs.say(ctx, cs.s.cfg.Call.BackToBot, false)
 		return true
 	case cs.s.cfg.Call.FallbackRefer != "":
 		if err := cs.c.Transfer(ctx, cs.s.cfg.Call.FallbackRefer); err != nil {
@@ -526,7 +579,8 @@ func (cs *callSession) overflow(ctx context.Context, next string) (backToBot boo
 		cs.setOutcome(store.OutcomeTransferred)
 		return false
 	}
-	_ = cs.say(ctx, cs.s.cfg.Call.NoAgents, false)
+	cs.addLine("bot", cs.since(time.Now()), cs.s.cfg.Call.NoAgents)
+	_ = cs.say(ctx, cs.s.cfg.Call.NoAgents)
 	_ = cs.c.Hangup(ctx)
 	return false
 }
