@@ -110,14 +110,11 @@ const (
 	StrategyStandard       = "standard"
 )
 
-// TurnTaking holds the turn-taking knobs: end of turn, barge-in and silence.
+// TurnTaking holds the dialogue's turn-taking knobs: silence, barge-in and hold. The end of a caller's turn is
+// the recogniser's endpointer (asr: end_silence_complete, end_silence, max_utterance), not repeated here.
 type TurnTaking struct {
-	// end_of_turn_silence: caller silence that ends a turn when the recogniser has words ("500ms").
-	EndOfTurnSilence time.Duration `yaml:"end_of_turn_silence"`
 	// no_input_timeout: silence after the bot finishes before it prompts the caller ("8s").
 	NoInputTimeout time.Duration `yaml:"no_input_timeout"`
-	// max_turn: the longest caller turn before it is cut and processed ("20s").
-	MaxTurn time.Duration `yaml:"max_turn"`
 	// barge_in: the detector that stops a prompt when the caller talks over it.
 	BargeIn BargeInConfig `yaml:"barge_in"`
 	// hold_apology_interval: how often hold_apology is said to a caller waiting for an agent ("30s").
@@ -197,9 +194,7 @@ func DefaultConfig() Config {
 			"vulnerable":         {"elderly", "dementia", "carer", "blind", "deaf"},
 		},
 		TurnTaking: TurnTaking{
-			EndOfTurnSilence:    500 * time.Millisecond,
 			NoInputTimeout:      8 * time.Second,
-			MaxTurn:             20 * time.Second,
 			BargeIn:             DefaultBargeInConfig(),
 			HoldApologyInterval: 30 * time.Second,
 		},
@@ -272,8 +267,11 @@ func (c Config) Validate() error {
 	if err := c.TurnTaking.BargeIn.Validate(); err != nil {
 		bad("turn_taking.barge_in.%v", err)
 	}
-	if c.TurnTaking.EndOfTurnSilence <= 0 || c.TurnTaking.NoInputTimeout <= 0 || c.TurnTaking.MaxTurn <= 0 {
-		bad("turn_taking: end_of_turn_silence, no_input_timeout and max_turn must be positive")
+	if c.TurnTaking.NoInputTimeout <= 0 {
+		bad("turn_taking.no_input_timeout: must be positive")
+	}
+	if c.TurnTaking.HoldApologyInterval <= 0 {
+		bad("turn_taking.hold_apology_interval: must be positive")
 	}
 	if !contains(Voices, c.Speech.Voice) {
 		bad("speech.voice: %q is not one of %s", c.Speech.Voice, strings.Join(Voices, ", "))

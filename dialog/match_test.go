@@ -62,6 +62,19 @@ func TestMatchingSurvivesRecognitionErrors(t *testing.T) {
 	}
 }
 
+func TestChineseQuestionsMatchByCharacters(t *testing.T) {
+	bot := testBot(t)
+	for _, c := range []struct{ text, want string }{
+		{"我的手机被偷了", "lost_stolen"},
+		{"出国漫游多少钱", "roaming_rates"},
+		{"查一下流量还剩多少", "data_balance"},
+	} {
+		if m := bot.Understand(c.text); m.Intent != c.want {
+			t.Errorf("%q: matched %q (%.2f), want %q", c.text, m.Intent, m.Confidence, c.want)
+		}
+	}
+}
+
 func TestOffTopicQuestionsHaveLowConfidence(t *testing.T) {
 	bot := testBot(t)
 	for _, q := range []string{"what time is the football on", "how do I bake bread", "is it going to rain tomorrow"} {
