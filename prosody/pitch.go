@@ -20,6 +20,7 @@ var (
 	stickiness     float32 = 0.5  // cost per octave away from the previous frame's pitch
 	octaveDown             = 0.6  // twice the period wins when its full-band difference is below this share
 	octaveUp               = 1.1  // half the period wins when its full-band difference is below this share
+	fullCentreCost         = 0.05  // in the octave check, cost per octave beyond centreDeadZone from the centre
 )
 
 // halfbandCoef is a 15-tap Blackman-windowed sinc low-pass at 1.8 kHz for the 8 → 4 kHz decimation.
@@ -106,10 +107,11 @@ func (p *pitchTracker) estimate(w, dw []float32, ref float64) (f0, ap float64) {
 	if tf == 0 {
 		return 0, ap
 	}
-	if t2, nd2 := p.refine(w, 2*tf); t2 > 0 && nd2 < octaveDown*nd && nd-nd2 > 0.03 {
-		tf, nd = t2, nd2
-	} else if t3, nd3 := p.refine(w, tf/2); t3 > 0 && nd3 < octaveUp*nd {
-		tf, nd = t3, nd3
+	c1 := nd + p.centrePenalty(tf)
+	if t2, nd2 := p.refine(w, 2*tf); t2 > 0 && nd-nd2 > 0.03 && nd2/octaveDown+p.centrePenalty(t2) < c1 {
+		tf = t2
+	} else if t3, nd3 := p.refine(w, tf/2); t3 > 0 && nd3/octaveUp+p.centrePenalty(t3) < c1 {
+		tf = t3
 	}
 	return SampleRate / tf, ap
 }
@@ -194,6 +196,14 @@ func (p *pitchTracker) observe(f0, ap float64) {
 		return
 	}
 	p.centre *= math.Exp2(centreRate * math.Log2(f0/p.centre))
+}
+
+// centrePenalty is the octave check's cost for an 8 kHz lag far from the speaker's pitch centre.
+func (p *pitchTracker) centrePenalty(lag float64) float64 {
+	if p.centre == 0 || lag <= 0 {
+		return 0
+	}
+	return fullCentreCost * math.Max(0, math.Abs(math.Log2(SampleRate/lag/p.centre))-centreDeadZone)
 }
 
 // isDip reports whether c[i] is a local minimum.
