@@ -3,6 +3,8 @@ package media
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -64,7 +66,7 @@ func (c Config) Validate() error {
 	if c.PortMin < 1024 || c.PortMax > 65535 || c.PortMin > c.PortMax {
 		return fmt.Errorf("media.port_min %d / port_max %d: need 1024 <= port_min <= port_max <= 65535", c.PortMin, c.PortMax)
 	}
-	if (c.PortMax+1)/2*2-(c.PortMin+1)/2*2 < 0 || c.PortMax-c.PortMin < 1 {
+	if first := c.PortMin + c.PortMin%2; first+1 > c.PortMax {
 		return fmt.Errorf("media.port_min %d / port_max %d: range holds no even RTP port with its RTCP port", c.PortMin, c.PortMax)
 	}
 	if c.JitterMin < 10*time.Millisecond || c.JitterMax > 2*time.Second || c.JitterMin > c.JitterMax {
@@ -95,4 +97,27 @@ func (c Config) SDPAddr() netip.Addr {
 	}
 	a, _ := netip.ParseAddr(c.BindIP)
 	return a
+}
+
+// RecordPath is where the recording of a call goes: RecordDir/CALLID.wav with the call ID made safe for a file
+// name, or "" when recording is off.
+func (c Config) RecordPath(callID string) string {
+	if c.RecordDir == "" {
+		return ""
+	}
+	safe := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, callID)
+	safe = strings.TrimLeft(safe, ".")
+	if safe == "" {
+		safe = "call"
+	}
+	if len(safe) > 128 {
+		safe = safe[:128]
+	}
+	return filepath.Join(c.RecordDir, safe+".wav")
 }

@@ -703,6 +703,7 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		{func(c *Config) { c.JitterMin = time.Second; c.JitterMax = 100 * time.Millisecond }, "media.jitter_min"},
 		{func(c *Config) { c.QueueFrames = 0 }, "media.queue_frames"},
 		{func(c *Config) { c.Drain = -time.Second }, "media.drain"},
+		{func(c *Config) { c.PortMin, c.PortMax = 30001, 30002 }, "no even RTP port"},
 	}
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
@@ -727,4 +728,22 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+func TestRecordPathIsSafe(t *testing.T) {
+	c := DefaultConfig()
+	if p := c.RecordPath("abc"); p != "" {
+		t.Errorf("recording off gave %q", p)
+	}
+	c.RecordDir = "/var/rec"
+	cases := map[string]string{
+		"a84b4c76e66710@pc33.example.com": "/var/rec/a84b4c76e66710_pc33.example.com.wav",
+		"../../etc/passwd":                "/var/rec/_.._etc_passwd.wav",
+		"":                                "/var/rec/call.wav",
+	}
+	for id, want := range cases {
+		if got := c.RecordPath(id); got != want {
+			t.Errorf("RecordPath(%q) = %q, want %q", id, got, want)
+		}
+	}
 }
