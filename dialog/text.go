@@ -44,7 +44,8 @@ var stopwords = setOf(`a about above after again all also am an and any anything
 	something such than that the their them then there these they this those through to too um uh under until up
 	us very wanna want wanted was way we well were what when where which while who whom why will with would yeah
 	yes you your yours guys thanks thank there really actually basically just today still tell told say wondering
-	hoping trying try able would'nt help call calling ring ringing`)
+	hoping trying try able help happened happen happens way come came yet anyway anywhere everything thing things
+	stuff else ever already maybe perhaps probably mean guess think sort kind bit lot lots quite pretty sure`)
 
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}
