@@ -416,6 +416,36 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	if v := br.attr(t, "presence", "data-value"); v != "busy" {
 		t.Errorf("presence = %q, want busy", v)
 	}
+	// The keypad sends RFC 4733 DTMF that the phone recognises.
+	br.run(t, "keypad", chromedp.Click(sel("keypad")), chromedp.Click(sel("key-5")))
+	select {
+	case d := <-line.phone.DTMF():
+		if d.Digit != '5' || d.Source != "rfc4733" {
+			t.Errorf("the phone got DTMF %q from %s, want 5 by rfc4733", d.Digit, d.Source)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the phone got no DTMF from the keypad")
+	}
+	br.run(t, "close keypad", chromedp.Click(sel("keypad")))
+
+	// Hold: the caller hears the hold music instead of the agent, and the agent again after resuming.
+	br.run(t, "hold", chromedp.Click(sel("hold")))
+	time.Sleep(400 * time.Millisecond)
+	line.heardTone.Store(0)
+	line.heardAnything.Store(0)
+	time.Sleep(time.Second)
+	if line.heardTone.Load() > 0 || line.heardAnything.Load() < 20 {
+		t.Errorf("on hold the phone heard the agent in %d frames and sound in %d of 50 frames; want music only", line.heardTone.Load(), line.heardAnything.Load())
+	}
+	br.run(t, "resume", chromedp.Click(sel("hold")))
+	resumeDeadline := time.Now().Add(5 * time.Second)
+	for line.heardTone.Load() == 0 && time.Now().Before(resumeDeadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if line.heardTone.Load() == 0 {
+		t.Error("after resuming the phone does not hear the agent")
+	}
+
 	h.b.AddTranscript("e2e-1", prosody.TranscriptLine{Who: "caller", At: 40, Text: "my parcel never arrived"})
 	h.b.UpdateReport("e2e-1", func() prosody.Report { r := report; r.Seq = 2; r.State = prosody.Angry; r.Level = 2; return r }())
 	br.waitAttr(t, "emotion-state", "data-value", 5*time.Second, func(v string) bool { return v == "angry" })

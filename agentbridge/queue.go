@@ -520,7 +520,7 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 		}
 	}
 	defer closePeer()
-	restarts, disconnected := 0, false
+	restarts, disconnected, held := 0, false, false
 	startPeer := func(to *wsConn) {
 		closePeer()
 		c.pcN++
@@ -620,13 +620,17 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 				c.held = ev.on
 				c.agent.send(msgCall{CallID: c.q.ID, State: "talking", Held: ev.on})
 				b.mu.Unlock()
-				setAudio(ev.on)
+				held = ev.on
+				setAudio(held)
 				log.Info("hold", "on", ev.on)
 			case evDTMF:
 				if d, ok := c.q.Media.(DTMFSender); ok {
+					// The events replace the agent's voice while they play (the media sends either, not both).
+					c.toCaller.Store(false)
 					dctx, dcancel := context.WithTimeout(ctx, 2*time.Second)
 					err := d.SendDTMF(dctx, string(ev.digit), 120*time.Millisecond)
 					dcancel()
+					setAudio(held)
 					if err != nil {
 						log.Warn("dtmf not sent", "digit", string(ev.digit), "err", err)
 					}
@@ -635,16 +639,12 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 				}
 			case evAgentDisconnected:
 				disconnected = true
-				b.mu.Lock()
-				held := c.held
-				b.mu.Unlock()
 				setAudio(held)
 				log.Warn("agent page disconnected mid-call; waiting for it to come back")
 			case evAgentBack:
 				disconnected = false
 				b.mu.Lock()
 				c.conn = ev.conn
-				held := c.held
 				b.mu.Unlock()
 				startPeer(ev.conn)
 				setAudio(held)
