@@ -10,7 +10,8 @@ import (
 
 // Config is the media section of the configuration file.
 type Config struct {
-	// BindIP is the local address RTP and RTCP sockets bind to. Default 127.0.0.1 (loopback only).
+	// BindIP is the local address RTP and RTCP sockets bind to. Default 127.0.0.1 (loopback only); 0.0.0.0 or ::
+	// listens everywhere and then needs PublicIP.
 	BindIP string `yaml:"bind_ip"`
 	// PublicIP is the address written into SDP when it differs from BindIP (behind NAT). Default empty: use BindIP.
 	PublicIP string `yaml:"public_ip"`
@@ -55,13 +56,17 @@ func DefaultConfig() Config {
 
 // Validate reports the first invalid value, naming the key.
 func (c Config) Validate() error {
-	if _, err := netip.ParseAddr(c.BindIP); err != nil {
+	bind, err := netip.ParseAddr(c.BindIP)
+	if err != nil {
 		return fmt.Errorf("media.bind_ip %q: not an IP address", c.BindIP)
 	}
 	if c.PublicIP != "" {
-		if _, err := netip.ParseAddr(c.PublicIP); err != nil {
-			return fmt.Errorf("media.public_ip %q: not an IP address", c.PublicIP)
+		pub, err := netip.ParseAddr(c.PublicIP)
+		if err != nil || pub.IsUnspecified() {
+			return fmt.Errorf("media.public_ip %q: not a usable IP address", c.PublicIP)
 		}
+	} else if bind.IsUnspecified() {
+		return fmt.Errorf("media.public_ip is needed when media.bind_ip is %s: SDP must carry a reachable address", c.BindIP)
 	}
 	if c.PortMin < 1024 || c.PortMax > 65535 || c.PortMin > c.PortMax {
 		return fmt.Errorf("media.port_min %d / port_max %d: need 1024 <= port_min <= port_max <= 65535", c.PortMin, c.PortMax)

@@ -24,7 +24,8 @@ func (s *Session) readRTP() {
 			}
 			continue // transient (e.g. an ICMP error surfaced on the socket)
 		}
-		s.handleRTP(buf[:n], src, time.Now())
+		// A socket bound to the unspecified address is dual-stack: compare IPv4 peers in their plain form.
+		s.handleRTP(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
 	}
 }
 

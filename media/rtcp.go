@@ -23,7 +23,7 @@ func (s *Session) readRTCP() {
 			}
 			continue
 		}
-		s.handleRTCP(buf[:n], src, time.Now())
+		s.handleRTCP(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()), time.Now())
 	}
 }
 

@@ -220,6 +220,7 @@ func (s *Session) SetRemote(r Remote) {
 	if r.Codec.Name == "" && r.Codec.PayloadType == 0 {
 		r.Codec = PCMU
 	}
+	r.Addr = netip.AddrPortFrom(r.Addr.Addr().Unmap(), r.Addr.Port())
 	switch {
 	case r.PtimeMs <= 0:
 		r.PtimeMs = 20
@@ -451,7 +452,8 @@ func (s *Session) emitDTMF(d DTMF) {
 	}
 	select {
 	case s.dtmfCh <- d:
-		s.log.Info("dtmf", "digit", string(d.Digit), "source", d.Source, "duration_ms", d.Duration.Milliseconds())
+		// Digits may be PINs or card numbers: they are not logged.
+		s.log.Debug("dtmf received", "source", d.Source, "duration_ms", d.Duration.Milliseconds())
 	default:
 		s.dtmfDropped++
 	}

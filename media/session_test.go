@@ -747,3 +747,49 @@ func TestRecordPathIsSafe(t *testing.T) {
 		}
 	}
 }
+
+func TestSessionsWorkOnEveryKindOfBindAddress(t *testing.T) {
+	cases := []struct{ bind, public string }{
+		{"127.0.0.1", ""},
+		{"::1", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.bind, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.BindIP, cfg.PublicIP = tc.bind, tc.public
+			pool, err := NewPortPool(cfg, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			a, err := pool.Open("bind-a")
+			if err != nil {
+				t.Skipf("cannot bind %s: %v", tc.bind, err)
+			}
+			defer a.Close()
+			b, err := pool.Open("bind-b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			a.SetRemote(Remote{Addr: b.SDPAddr(), DTMFPayloadType: 101})
+			b.SetRemote(Remote{Addr: a.SDPAddr(), DTMFPayloadType: 101})
+			frames := b.Subscribe("x")
+			a.Start(context.Background())
+			b.Start(context.Background())
+			go a.Play(context.Background(), NewPCMSource(tone(440, 300*time.Millisecond)))
+			loud := 0
+			for _, f := range collect(frames, 500*time.Millisecond) {
+				if frameLevel(&f) > 3000 {
+					loud++
+				}
+			}
+			if loud < 10 {
+				t.Errorf("%d loud frames, want the prompt", loud)
+			}
+			if g := b.Stats().Garbage + a.Stats().Garbage; g != 0 {
+				t.Errorf("%d packets taken for strangers", g)
+			}
+		})
+	}
+}
