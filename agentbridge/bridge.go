@@ -217,6 +217,25 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
+// Close disconnects every page (agents and supervisors), for a server shutting down. Calls in progress go on
+// until their Enqueue context ends: their agents' pages count as lost after Config.ReconnectGrace.
+func (b *Bridge) Close() {
+	b.mu.Lock()
+	var conns []*wsConn
+	for _, a := range b.agents {
+		for c := range a.conns {
+			conns = append(conns, c)
+		}
+	}
+	for c := range b.supers {
+		conns = append(conns, c)
+	}
+	b.mu.Unlock()
+	for _, c := range conns {
+		c.close()
+	}
+}
+
 // PublishSupervisor sends v (as JSON) to every supervisor page connected to /ws/supervisor.
 func (b *Bridge) PublishSupervisor(v any) {
 	msg, err := marshalMsg("alert", v)

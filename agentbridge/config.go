@@ -32,7 +32,7 @@ type Config struct {
 	HoldMusic bool `yaml:"hold_music"`
 	// reassure_every: how often a waiting caller hears the reassurance with the expected wait; 0 never ("40s").
 	ReassureEvery time.Duration `yaml:"reassure_every"`
-	// reassure_text: what the waiting caller hears; {minutes} is replaced by the expected wait in whole minutes.
+	// reassure_text: what the waiting caller hears; {minutes} becomes the expected wait ("1 minute", "3 minutes").
 	ReassureText string `yaml:"reassure_text"`
 	// apology_text: what the caller hears when the agent's connection is lost mid-call.
 	ApologyText string `yaml:"apology_text"`
@@ -109,7 +109,7 @@ func DefaultConfig() Config {
 		AwayOnMissedRing: true,
 		HoldMusic:        true,
 		ReassureEvery:    40 * time.Second,
-		ReassureText:     "Thank you for waiting. All our agents are helping other callers; your expected wait is about {minutes} minutes.",
+		ReassureText:     "Thank you for waiting. All our agents are helping other callers; your expected wait is about {minutes}.",
 		ApologyText:      "We are sorry, the connection to our agent was lost. Please stay on the line.",
 		SessionTTL:       12 * time.Hour,
 		Heartbeat:        10 * time.Second,

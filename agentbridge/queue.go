@@ -274,7 +274,12 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 			b.mu.Unlock()
 		case <-reassure:
 			if saying.CompareAndSwap(false, true) {
-				text := strings.ReplaceAll(b.cfg.ReassureText, "{minutes}", strconv.Itoa(b.expectedWaitMinutes(c)))
+				mins := b.expectedWaitMinutes(c)
+				unit := " minutes"
+				if mins == 1 {
+					unit = " minute"
+				}
+				text := strings.ReplaceAll(b.cfg.ReassureText, "{minutes}", strconv.Itoa(mins)+unit)
 				wg.Add(1)
 				go func() {
 					defer wg.Done()

@@ -413,3 +413,73 @@ func (h *harness) openPage2(name, pass string) pageWithHello {
 	p := h.openPageNoHello(name, pass)
 	return pageWithHello{p, p.expect("hello", 5*time.Second)}
 }
+
+func TestCallerHangupWhileTalkingEndsTheAgentLegWithWrapUp(t *testing.T) {
+	h := newHarness(t, nil, Hooks{})
+	h.addAccount("ann", "password1", RoleAgent)
+	p := h.openPage("ann", "password1")
+	done, hangup, _ := h.enqueue("c1")
+	var r ringData
+	p.expect("ring", 5*time.Second, &r)
+	p.send(map[string]any{"type": "answer", "call_id": "c1", "offer_id": r.OfferID})
+	p.expect("rtc_offer", 5*time.Second)
+	hangup()
+	res := wait(t, done, 5*time.Second)
+	if res.out.Result != ResultCallerHangup || res.out.Agent != "ann" || res.out.WrapUp == nil {
+		t.Fatalf("outcome = %+v, want caller_hangup by ann with a wrap-up", res.out)
+	}
+	var st msgCall
+	p.expect("call", 2*time.Second, &st)
+	if st.State != "ended" || st.By != "caller" {
+		t.Errorf("call message = %+v, want ended by caller", st)
+	}
+	p.expect("wrapup", 2*time.Second)
+}
+
+func TestWaitingCallerHearsReassuranceWithTheExpectedWait(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.ReassureEvery = 200 * time.Millisecond }, Hooks{})
+	h.addAccount("ann", "password1", RoleAgent)
+	p := h.openPage("ann", "password1")
+	p.send(map[string]any{"type": "presence", "value": "away"}) // logged in but not taking calls
+	p.expect("presence", time.Second)
+	said := make(chan string, 8)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.b.Enqueue(ctx, QueuedCall{ID: "c1", Media: &recMedia{},
+		Say: func(ctx context.Context, text string) error { said <- text; return nil }})
+	select {
+	case s := <-said:
+		if s != "Thank you for waiting. All our agents are helping other callers; your expected wait is about 1 minute." {
+			t.Errorf("reassurance = %q", s)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no reassurance within 3 s")
+	}
+}
+
+func TestCallerSpeechBringsAgentAssist(t *testing.T) {
+	h := newHarness(t, nil, Hooks{Assist: func(ctx context.Context, callID, text string) []Suggestion {
+		return []Suggestion{{Title: "Late parcel", Answer: "Parcels arrive in 3-5 days; offer a trace.", Score: 0.9}}
+	}})
+	h.addAccount("ann", "password1", RoleAgent)
+	p := h.openPage("ann", "password1")
+	h.enqueue("c1")
+	var r ringData
+	p.expect("ring", 5*time.Second, &r)
+	p.send(map[string]any{"type": "answer", "call_id": "c1", "offer_id": r.OfferID})
+	p.expect("rtc_offer", 5*time.Second)
+	h.b.AddTranscript("c1", prosody.TranscriptLine{Who: "caller", At: 3, Text: "my parcel is late"})
+	var line msgTranscript
+	p.expect("transcript", 2*time.Second, &line)
+	var as msgAssist
+	p.expect("assist", 3*time.Second, &as)
+	if as.Text != "my parcel is late" || len(as.Suggestions) != 1 || as.Suggestions[0].Title != "Late parcel" {
+		t.Errorf("assist = %+v", as)
+	}
+	h.b.SendHint("c1", Hint{Phrase: "calm down", Instead: "I understand this is frustrating"})
+	var hint msgHint
+	p.expect("hint", 2*time.Second, &hint)
+	if hint.Hint.Instead == "" {
+		t.Errorf("hint = %+v", hint)
+	}
+}
