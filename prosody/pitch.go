@@ -20,7 +20,7 @@ var (
 	stickiness     float32 = 0.5  // cost per octave away from the previous frame's pitch
 	octaveDown             = 0.6  // twice the period wins when its full-band difference is below this share
 	octaveUp               = 1.1  // half the period wins when its full-band difference is below this share
-	fullCentreCost         = 0.05  // in the octave check, cost per octave beyond centreDeadZone from the centre
+	fullCentreCost         = 0.05 // in the octave check, cost per octave beyond centreDeadZone from the centre
 )
 
 // halfbandCoef is a 15-tap Blackman-windowed sinc low-pass at 1.8 kHz for the 8 → 4 kHz decimation.
