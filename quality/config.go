@@ -14,6 +14,9 @@ type Config struct {
 	// MinInterruption: speaking over the other party counts as an interruption once the newcomer has kept on
 	// this long ("300ms"); shorter overlaps ("mm-hm") are back-channel, not interruptions.
 	MinInterruption time.Duration `yaml:"min_interruption"`
+	// TurnGap: a pause shorter than this does not end a party's turn, on top of the VAD's own hangover ("0s":
+	// the VAD's hangover decides). Raise it when a VAD without hangover feeds Frame.
+	TurnGap time.Duration `yaml:"turn_gap"`
 	// OvertalkAlert: both parties speaking at once this long raises an overtalk alert ("2s"; 0: never).
 	OvertalkAlert time.Duration `yaml:"overtalk_alert"`
 	// HoldAlert: a hold this long raises a long_hold alert ("60s"; 0: never).
@@ -42,7 +45,7 @@ func DefaultConfig() Config {
 		SilenceGap:      3 * time.Second,
 		SilenceAlert:    10 * time.Second,
 		MinInterruption: 300 * time.Millisecond,
-		OvertalkAlert:   2 * time.Second,
+				OvertalkAlert:   2 * time.Second,
 		HoldAlert:       60 * time.Second,
 		WPMHigh:         190,
 		WPMLow:          90,
@@ -59,7 +62,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		key string
 		v   time.Duration
-	}{{"silence_alert", c.SilenceAlert}, {"min_interruption", c.MinInterruption},
+	}{{"silence_alert", c.SilenceAlert}, {"min_interruption", c.MinInterruption}, {"turn_gap", c.TurnGap},
 		{"overtalk_alert", c.OvertalkAlert}, {"hold_alert", c.HoldAlert}, {"dtmf_hold", c.DTMFHold}} {
 		if d.v < 0 {
 			return fmt.Errorf("quality.%s: %s must not be negative", d.key, d.v)

@@ -60,8 +60,8 @@ type Inspector struct {
 	gapFrames, silenceAlertFrames, interFrames, overtalkAlertFrames, holdAlertFrames int64
 
 	agentTalk, callerTalk, overtalk, hold int64
-	agentRun, callerRun                   int64 // current talk run lengths in frames (0: silent)
-	agentOverStart, callerOverStart       bool  // the current run began over the other party
+	agentLeg, callerLeg                   party
+	turnGapFrames                         int64
 	overRun, silenceRun, holdRun          int64
 	onHold                                bool
 
@@ -77,6 +77,45 @@ type Inspector struct {
 	emotionWords []string
 
 	pending []Alert // alerts raised under the lock, delivered after it
+}
+
+// party tracks one side's turn.
+type party struct {
+	turn    int64 // frames since the turn began (0: not in a turn)
+	quiet   int64 // frames since the last voiced frame
+	overlap int64 // frames of the turn voiced while the other party spoke too
+	over    bool  // the turn began while the other party was speaking
+	counted bool  // the turn was counted as an interruption
+}
+
+// speaking reports whether the party was voiced in the last frame.
+func (p *party) speaking() bool { return p.turn > 0 && p.quiet == 0 }
+
+// step advances the party by one frame; it reports true once per turn, when the turn becomes an interruption.
+func (p *party) step(speech, otherWas, otherNow bool, gap, minOverlap int64) bool {
+	if !speech {
+		if p.turn > 0 {
+			p.quiet++
+			p.turn++
+			if p.quiet >= gap {
+				*p = party{}
+			}
+		}
+		return false
+	}
+	if p.turn == 0 {
+		p.over = otherWas
+	}
+	p.turn++
+	p.quiet = 0
+	if otherNow {
+		p.overlap++
+	}
+	if p.over && !p.counted && p.overlap >= minOverlap {
+		p.counted = true
+		return true
+	}
+	return false
 }
 
 type speedMark struct {
@@ -111,7 +150,7 @@ func NewInspector(cfg Config, callID, agent string, offset float64, onAlert func
 	return &Inspector{
 		cfg: cfg, callID: callID, agent: agent, onAlert: onAlert, offset: offset,
 		match: newMatcher(rules), emotion: newMatcher(ew),
-		gapFrames: f(cfg.SilenceGap), silenceAlertFrames: f(cfg.SilenceAlert), interFrames: max(f(cfg.MinInterruption), 1),
+		gapFrames: f(cfg.SilenceGap), turnGapFrames: max(f(cfg.TurnGap), 1), silenceAlertFrames: f(cfg.SilenceAlert), interFrames: max(f(cfg.MinInterruption), 1),
 		overtalkAlertFrames: f(cfg.OvertalkAlert), holdAlertFrames: f(cfg.HoldAlert),
 		speed: make([]speedMark, 0, 256), pending: make([]Alert, 0, 4), lastSpeedAlert: -math.MaxFloat64,
 	}, nil
@@ -144,33 +183,22 @@ func (in *Inspector) frame(agent, caller bool) {
 		}
 		return
 	}
-	// Talk runs and interruptions: a run that starts while the other party was speaking is an interruption once
-	// it has lasted min_interruption.
-	agentWas, callerWas := in.agentRun > 0, in.callerRun > 0
+	// Turns and interruptions: a turn lasts while the party speaks with pauses shorter than turn_gap. A turn that
+	// starts while the other party is speaking is an interruption once the two have overlapped for
+	// min_interruption (so the VAD's hangover or an "mm-hm" is not one).
+	agentWas, callerWas := in.agentLeg.speaking(), in.callerLeg.speaking()
+	if in.agentLeg.step(agent, callerWas, caller, in.turnGapFrames, in.interFrames) {
+		in.interruptions++
+		in.raise(Alert{Kind: AlertInterruption, Severity: "info", Text: "agent spoke over the caller"})
+	}
+	if in.callerLeg.step(caller, agentWas, agent, in.turnGapFrames, in.interFrames) {
+		in.callerInterruptions++
+	}
 	if agent {
-		if !agentWas {
-			in.agentOverStart = callerWas
-		}
-		in.agentRun++
 		in.agentTalk++
-		if in.agentOverStart && in.agentRun == in.interFrames {
-			in.interruptions++
-			in.raise(Alert{Kind: AlertInterruption, Severity: "info", Text: "agent spoke over the caller"})
-		}
-	} else {
-		in.agentRun, in.agentOverStart = 0, false
 	}
 	if caller {
-		if !callerWas {
-			in.callerOverStart = agentWas
-		}
-		in.callerRun++
 		in.callerTalk++
-		if in.callerOverStart && in.callerRun == in.interFrames {
-			in.callerInterruptions++
-		}
-	} else {
-		in.callerRun, in.callerOverStart = 0, false
 	}
 	// Over-talk.
 	if agent && caller {
@@ -209,7 +237,7 @@ func (in *Inspector) SetHold(on bool) {
 	in.mu.Lock()
 	if on && !in.onHold {
 		in.endSilence()
-		in.agentRun, in.callerRun, in.overRun = 0, 0, 0
+		in.agentLeg, in.callerLeg, in.overRun = party{}, party{}, 0
 	}
 	if !on {
 		in.holdRun = 0
