@@ -45,7 +45,7 @@ func DefaultConfig() Config {
 		SilenceGap:      3 * time.Second,
 		SilenceAlert:    10 * time.Second,
 		MinInterruption: 300 * time.Millisecond,
-				OvertalkAlert:   2 * time.Second,
+		OvertalkAlert:   2 * time.Second,
 		HoldAlert:       60 * time.Second,
 		WPMHigh:         190,
 		WPMLow:          90,
