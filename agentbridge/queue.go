@@ -263,7 +263,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 			}
 			// Answered at the same moment: the talk phase sees the cancelled context and ends at once.
 			sayCancel()
-			return b.talk(ctx, c, player, out, &wg, nil)
+			return b.talk(ctx, c, player, out, nil)
 		case <-maxWait.C:
 			if b.leaveQueue(c, "overflow") {
 				return overflow(ReasonWaitLimit)
@@ -303,7 +303,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 				b.mu.Unlock()
 				if ok && prepared == nil {
 					c.pcN++
-					p, err := b.newPeer(ctx, c, ev.conn, c.pcN, &wg)
+					p, err := b.newPeer(c, ev.conn, c.pcN)
 					if err != nil {
 						log.Warn("webrtc leg not prepared", "err", err)
 						break
@@ -333,7 +333,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 				sayCancel()
 				p := prepared
 				prepared = nil
-				return b.talk(ctx, c, player, out, &wg, p)
+				return b.talk(ctx, c, player, out, p)
 			}
 		}
 	}
@@ -503,7 +503,7 @@ func (b *Bridge) answer(conn *wsConn, callID, offerID string) {
 }
 
 // talk runs the call from the answer until the agent leg ends.
-func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outcome, wg *sync.WaitGroup, prepared *peer) (Outcome, error) {
+func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outcome, prepared *peer) (Outcome, error) {
 	player.on.Store(false)
 	b.mu.Lock()
 	a, conn := c.agent, c.conn
@@ -530,7 +530,7 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 		closePeer()
 		c.pcN++
 		var err error
-		p, err = b.newPeer(ctx, c, to, c.pcN, wg)
+		p, err = b.newPeer(c, to, c.pcN)
 		if err != nil {
 			log.Error("webrtc leg not started", "err", err)
 			to.send(msgError{Message: "audio could not be set up: " + err.Error()})

@@ -1,7 +1,6 @@
 package agentbridge
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -108,6 +107,7 @@ type peer struct {
 	toCaller prometheus.Counter
 
 	mu        sync.Mutex
+	closed    bool
 	remoteSet bool
 	pending   []webrtc.ICECandidateInit
 
@@ -118,7 +118,7 @@ type peer struct {
 }
 
 // newPeer opens a PeerConnection for c, sends the offer to the page on conn and trickles candidates after it.
-func (b *Bridge) newPeer(ctx context.Context, c *call, conn *wsConn, id int, _ *sync.WaitGroup) (*peer, error) {
+func (b *Bridge) newPeer(c *call, conn *wsConn, id int) (*peer, error) {
 	capab, i := codecOf(c.q.PayloadType)
 	pc, err := b.rtc.apis[i].NewPeerConnection(b.rtc.conf)
 	if err != nil {
@@ -149,6 +149,11 @@ func (b *Bridge) newPeer(ctx context.Context, c *call, conn *wsConn, id int, _ *
 		}
 	}()
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed {
+			return
+		}
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); p.readAgent(tr) }()
 	})
@@ -177,7 +182,6 @@ func (b *Bridge) newPeer(ctx context.Context, c *call, conn *wsConn, id int, _ *
 		return nil, fmt.Errorf("webrtc offer: %w", err)
 	}
 	conn.send(msgRTCOffer{CallID: c.q.ID, PC: id, SDP: offer.SDP})
-	_ = ctx
 	return p, nil
 }
 
@@ -267,6 +271,9 @@ func (p *peer) readAgent(tr *webrtc.TrackRemote) {
 
 func (p *peer) close() {
 	p.active.Store(false)
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	if err := p.pc.Close(); err != nil {
 		p.log.Debug("closing peer connection", "err", err)
 	}
