@@ -49,8 +49,8 @@ func ReadWAV8k(path string) ([]int16, error) {
 	return FloatToPCM(s), nil
 }
 
-// WAVInfo describes the sample format of a WAV file.
-type WAVInfo struct {
+// wavInfo describes the sample format of a WAV file.
+type wavInfo struct {
 	FormatTag     int // 1 PCM, 3 float, 6 A-law, 7 μ-law (the sub-format for WAVE_FORMAT_EXTENSIBLE)
 	Channels      int
 	SampleRate    int
@@ -74,19 +74,19 @@ func DecodeWAV(r io.ReadSeeker, rate int) ([]float32, error) {
 }
 
 // decodeWAVMono parses the RIFF chunks and returns the samples mixed down to mono at the file's own rate.
-func decodeWAVMono(r io.Reader) ([]float32, WAVInfo, error) {
+func decodeWAVMono(r io.Reader) ([]float32, wavInfo, error) {
 	br := bufio.NewReader(r)
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, WAVInfo{}, errors.New("not a RIFF/WAVE file (too short)")
+		return nil, wavInfo{}, errors.New("not a RIFF/WAVE file (too short)")
 	}
 	if string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
 		if string(hdr[0:4]) == "RF64" {
-			return nil, WAVInfo{}, errors.New("RF64 (64-bit WAV) is not supported")
+			return nil, wavInfo{}, errors.New("RF64 (64-bit WAV) is not supported")
 		}
-		return nil, WAVInfo{}, errors.New("not a RIFF/WAVE file")
+		return nil, wavInfo{}, errors.New("not a RIFF/WAVE file")
 	}
-	var info WAVInfo
+	var info wavInfo
 	var blockAlign int
 	haveFmt := false
 	for {
@@ -144,10 +144,10 @@ func decodeWAVMono(r io.Reader) ([]float32, WAVInfo, error) {
 }
 
 // parseFmt validates a fmt chunk and returns the format and the block alignment.
-func parseFmt(b []byte) (WAVInfo, int, error) {
+func parseFmt(b []byte) (wavInfo, int, error) {
 	le := binary.LittleEndian
 	tag := int(le.Uint16(b[0:2]))
-	info := WAVInfo{
+	info := wavInfo{
 		FormatTag:     tag,
 		Channels:      int(le.Uint16(b[2:4])),
 		SampleRate:    int(le.Uint32(b[4:8])),
@@ -198,7 +198,7 @@ func parseFmt(b []byte) (WAVInfo, int, error) {
 }
 
 // mixDown converts interleaved samples to mono float32 by averaging the channels.
-func mixDown(data []byte, info WAVInfo, blockAlign int) []float32 {
+func mixDown(data []byte, info wavInfo, blockAlign int) []float32 {
 	nch := info.Channels
 	bps := blockAlign / nch
 	frames := len(data) / blockAlign
