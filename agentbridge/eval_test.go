@@ -4,6 +4,7 @@ package agentbridge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
@@ -125,3 +126,5 @@ func TestEvalBridgedCallCost(t *testing.T) {
 	t.Logf("answer → first caller audio at the WebRTC peer: p50 %v, max %v", setups[len(setups)/2].Round(time.Millisecond), setups[len(setups)-1].Round(time.Millisecond))
 	cancel()
 }
+
+func jsonUnmarshal(b []byte, v any) { _ = json.Unmarshal(b, v) }

@@ -258,5 +258,3 @@ type ringData struct {
 	Caller  string         `json:"caller"`
 	Report  prosody.Report `json:"report"`
 }
-
-func jsonUnmarshal(b []byte, v any) { _ = json.Unmarshal(b, v) }
