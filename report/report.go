@@ -164,9 +164,22 @@ func Build(ctx context.Context, s store.Store, opts Options) (*Report, []store.C
 	if !opts.From.Before(opts.To) {
 		return nil, nil, fmt.Errorf("report: from %s is not before to %s", opts.From.Format(time.RFC3339), opts.To.Format(time.RFC3339))
 	}
-	calls, err := s.ListCalls(ctx, store.ListOptions{From: opts.From, To: opts.To})
-	if err != nil {
-		return nil, nil, fmt.Errorf("report: %w", err)
+	// Page through the range (newest first), keeping only what the report and the CSV read: a month of a busy
+	// site must not hold every transcript and emotion timeline in memory at once.
+	var calls []store.Call
+	before := ""
+	for {
+		page, err := s.ListCalls(ctx, store.ListOptions{From: opts.From, To: opts.To, Before: before, Limit: pageSize})
+		if err != nil {
+			return nil, nil, fmt.Errorf("report: %w", err)
+		}
+		for i := range page {
+			calls = append(calls, slim(page[i]))
+		}
+		if len(page) < pageSize {
+			break
+		}
+		before = page[len(page)-1].ID
 	}
 	unanswered, err := s.ListUnanswered(ctx, opts.From, opts.To)
 	if err != nil {
@@ -177,6 +190,20 @@ func Build(ctx context.Context, s store.Store, opts Options) (*Report, []store.C
 		calls[i], calls[j] = calls[j], calls[i]
 	}
 	return Compute(calls, unanswered, opts), calls, nil
+}
+
+// pageSize is how many records Build reads at a time.
+var pageSize = 1000
+
+// slim drops the parts of a record the report does not read (transcripts, the emotion timeline and triggers).
+func slim(c store.Call) store.Call {
+	c.Transcript = nil
+	if c.Emotion != nil {
+		e := *c.Emotion
+		e.Timeline, e.Transcript, e.Triggers = nil, nil, nil
+		c.Emotion = &e
+	}
+	return c
 }
 
 // Compute makes the report from calls (any order) and unanswered questions already read.

@@ -19,6 +19,8 @@ var update = flag.Bool("update", false, "rewrite testdata/month.golden.json from
 
 func TestMonthReportMatchesGoldenJSON(t *testing.T) {
 	s := monthStore(t)
+	defer func(n int) { pageSize = n }(pageSize)
+	pageSize = 97 // read the month in ten pages
 	rep, calls, err := Build(context.Background(), s, Options{From: monthFrom, To: monthTo})
 	if err != nil {
 		t.Fatal(err)
