@@ -186,7 +186,9 @@ func (c *Call) bye(ctx context.Context) error {
 		wait := min(64*sip.T1, 32*time.Second)
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 		defer cancel()
-		c.byeErr = c.dtx.Bye(bctx)
+		bye := sip.NewRequest(sip.BYE, c.remoteTarget())
+		c.prep(bye)
+		c.byeErr = c.dtx.WriteBye(bctx, bye)
 		c.srv.m.request("BYE_sent")
 		if c.byeErr != nil {
 			c.log.Info("sip BYE not confirmed", "error", c.byeErr)
@@ -195,11 +197,25 @@ func (c *Call) bye(ctx context.Context) error {
 	return c.byeErr
 }
 
+// prep makes an in-dialog request leave from our listening UDP socket (sipgo's dialog layer would otherwise let
+// the transport pick, and it may open a new socket for it).
+func (c *Call) prep(req *sip.Request) {
+	req.SetTransport(c.dtx.InviteRequest.Transport())
+	if transportOf(c.dtx.InviteRequest) == "udp" {
+		c.srv.mu.Lock()
+		req.Laddr = c.srv.udpLaddr
+		c.srv.mu.Unlock()
+	}
+}
+
 // run is the call's goroutine after the answer: it runs the handler and watches every reason to end.
 func (c *Call) run() {
 	defer c.finish()
-	c.log.Info("sip call answered", "codec", c.remote.Codec.Name, "remote_rtp", c.remote.Addr.String(),
-		"ptime_ms", c.remote.PtimeMs, "session_expires", c.sessInterval, "we_refresh", c.weRefresh)
+	c.mu.Lock()
+	rm, iv := c.remote, c.sessInterval
+	c.mu.Unlock()
+	c.log.Info("sip call answered", "codec", rm.Codec.Name, "remote_rtp", rm.Addr.String(),
+		"ptime_ms", rm.PtimeMs, "session_expires", iv, "we_refresh", c.weRefresh)
 
 	handlerDone := make(chan struct{})
 	hctx, hcancel := context.WithCancel(c.ctx)
@@ -216,12 +232,12 @@ func (c *Call) run() {
 
 	var refresh, expire <-chan time.Time
 	var refreshTimer, expireTimer *time.Timer
-	if c.sessInterval > 0 {
+	if iv > 0 {
 		if c.weRefresh {
-			refreshTimer = time.NewTimer(c.sessInterval / 2)
+			refreshTimer = time.NewTimer(iv / 2)
 			refresh = refreshTimer.C
 		} else {
-			expireTimer = time.NewTimer(expiryWait(c.sessInterval))
+			expireTimer = time.NewTimer(expiryWait(iv))
 			expire = expireTimer.C
 		}
 	}
@@ -263,13 +279,13 @@ func (c *Call) run() {
 				loop = false
 				break
 			}
-			refreshTimer.Reset(c.sessInterval / 2)
+			refreshTimer.Reset(c.interval() / 2)
 		case <-c.refreshed:
 			if expireTimer != nil {
-				expireTimer.Reset(expiryWait(c.sessInterval))
+				expireTimer.Reset(expiryWait(c.interval()))
 			}
 		case <-expire:
-			c.log.Warn("peer stopped refreshing the session; ending the call", "session_expires", c.sessInterval)
+			c.log.Warn("peer stopped refreshing the session; ending the call", "session_expires", c.interval())
 			c.setEnd(causeSessionExp, "local")
 			loop = false
 		}
@@ -284,6 +300,13 @@ func (c *Call) run() {
 	if handlerDone != nil {
 		<-handlerDone
 	}
+}
+
+// interval is the current session-timer interval (0: none).
+func (c *Call) interval() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessInterval
 }
 
 // expiryWait is how long we wait for the peer's refresh (RFC 4028 §10: interval minus min(32 s, interval/3)).

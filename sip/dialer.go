@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -193,8 +194,21 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 			}
 		}
 	}
+	// closing stops new messages from entering sipgo before we close it: a request arriving while it closes would
+	// make it open a fresh socket to answer from, which nothing would close.
+	var closing atomic.Bool
+	stopReading := func(p sip.TransportReadProps, data []byte) ([]byte, error) {
+		if closing.Load() {
+			if p.Transport == "UDP" {
+				return nil, nil
+			}
+			return nil, errors.New("dialer closing")
+		}
+		return data, nil
+	}
 	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(ua), sipgo.WithUserAgentHostname(localIP),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLogger(log))),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLogger(log)),
+			sip.WithTransportLayerReadFilter(stopReading)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quietLogger(log)),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {}))}
 	if tlsConf != nil {
@@ -204,12 +218,27 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	defer sua.Close()
+	// Close the user agent (its transactions) before the socket it listens on: a transaction still running when
+	// the socket goes would make sipgo open a fresh one to answer from, which nothing closes.
+	var sockets []func()
+	defer func() {
+		closing.Store(true)
+		time.Sleep(50 * time.Millisecond) // let messages already read finish their way through sipgo
+		sua.Close()
+		for _, c := range sockets {
+			c()
+		}
+		// A transaction that was still answering may have made sipgo open a socket after all; close it too.
+		if p := sua.TransportLayer().Pool("udp"); p != nil {
+			_ = p.Clear()
+		}
+	}()
 	srv, err := sipgo.NewServer(sua, sipgo.WithServerLogger(quietLogger(log)))
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
 	cliOpts := []sipgo.ClientOption{sipgo.WithClientHostname(localIP), sipgo.WithClientLogger(quietLogger(log))}
+	var laddr sip.Addr // our UDP socket, the source of every request we send
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "dial", Host: localIP,
 		UriParams: sip.NewParams(), Headers: sip.NewParams()}}
 	if tr == "udp" {
@@ -217,13 +246,14 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dial: UDP socket on %s: %w", localIP, err)
 		}
-		defer conn.Close()
+		sockets = append(sockets, func() { conn.Close() })
 		go func() { _ = srv.ServeUDP(conn) }()
 		bound := conn.LocalAddr().(*net.UDPAddr)
 		if err := waitListening(sua, bound.String()); err != nil {
 			return nil, err
 		}
 		cliOpts = append(cliOpts, sipgo.WithClientConnectionAddr(bound.String()), sipgo.WithClientPort(bound.Port))
+		laddr = sip.Addr{IP: bound.IP, Port: bound.Port, Hostname: bound.IP.String()}
 		contact.Address.Port = bound.Port
 	} else {
 		contact.Address.UriParams.Add("transport", tr)
@@ -374,7 +404,7 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 		res.Cause = "bad_sdp_answer: " + perr.Error()
 		res.By = "local"
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = d.Bye(bctx)
+		_ = dialBye(bctx, d, laddr)
 		cancel()
 		emit(DialEvent{Event: "hangup", By: "local", SIPStatus: res.SIPStatus, Cause: res.Cause, Stats: &DialStats{}})
 		return res, nil
@@ -458,7 +488,7 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 				}
 				var err error
 				if dtmfMode == "info" {
-					err = sendInfoDTMF(callCtx, d, digit)
+					err = sendInfoDTMF(callCtx, d, digit, laddr)
 					sleepCtx(callCtx, 150*time.Millisecond)
 				} else {
 					err = sess.SendDTMF(callCtx, string(digit), 100*time.Millisecond)
@@ -495,7 +525,7 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 	stopCall()
 	if res.By == "local" {
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(64*sip.T1, 10*time.Second))
-		if err := d.Bye(bctx); err != nil {
+		if err := dialBye(bctx, d, laddr); err != nil {
 			log.Debug("BYE", "error", err)
 		}
 		cancel()
@@ -520,8 +550,23 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 // maxDialRecord caps what Dial keeps of the far end's audio (10 minutes).
 const maxDialRecord = media.SampleRate * 600
 
-func sendInfoDTMF(ctx context.Context, d *sipgo.DialogClientSession, digit rune) error {
-	req := sip.NewRequest(sip.INFO, d.InviteResponse.Contact().Address)
+// dialBye hangs up from our own socket.
+func dialBye(ctx context.Context, d *sipgo.DialogClientSession, laddr sip.Addr) error {
+	bye := sip.NewRequest(sip.BYE, remoteContact(d))
+	bye.Laddr = laddr
+	return d.WriteBye(ctx, bye)
+}
+
+func remoteContact(d *sipgo.DialogClientSession) sip.Uri {
+	if c := d.InviteResponse.Contact(); c != nil {
+		return *c.Address.Clone()
+	}
+	return *d.InviteRequest.Recipient.Clone()
+}
+
+func sendInfoDTMF(ctx context.Context, d *sipgo.DialogClientSession, digit rune, laddr sip.Addr) error {
+	req := sip.NewRequest(sip.INFO, remoteContact(d))
+	req.Laddr = laddr
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
 	req.SetBody([]byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", digit)))
 	rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)

@@ -17,6 +17,12 @@ var errDropped = errors.New("source not in sip.allow_from (refuse_action drop)")
 // list when refuse_action is "drop" (so scanners learn nothing), and answers unparseable UDP requests with a
 // stateless 400 built from their raw headers, which sipgo would otherwise drop without a word.
 func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
+	if s.closing.Load() {
+		if p.Transport == "UDP" {
+			return nil, nil
+		}
+		return nil, errDropped
+	}
 	pol := s.policy()
 	if pol.drop && p.RemoteAddr != nil && !pol.allowed(p.RemoteAddr.String()) {
 		if bytes.HasPrefix(data, []byte("INVITE ")) {

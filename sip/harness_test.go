@@ -77,7 +77,7 @@ func (ts *testServer) waitActive(t testing.TB, n int) {
 // dialMedia is the RTP configuration of test callers: their own port range, no drain.
 func dialMedia() *media.Config {
 	mc := testMediaConfig()
-	mc.PortMin, mc.PortMax = 41000, 41999
+	mc.PortMin, mc.PortMax = 50000, 50999
 	mc.Drain = 0
 	return &mc
 }
@@ -90,10 +90,13 @@ func testConfig() Config {
 	return cfg
 }
 
+// testMediaPorts is the RTP range of test servers (the load run widens it).
+var testMediaPorts = [2]int{40000, 40999}
+
 func testMediaConfig() media.Config {
 	mc := media.DefaultConfig()
 	mc.BindIP = "127.0.0.1"
-	mc.PortMin, mc.PortMax = 40000, 40999
+	mc.PortMin, mc.PortMax = testMediaPorts[0], testMediaPorts[1]
 	mc.Drain = 100 * time.Millisecond
 	mc.FirstPacketTimeout = 10 * time.Second
 	mc.InactivityTimeout = 10 * time.Second

@@ -79,7 +79,7 @@ func (c *Call) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(sip.HeaderClone(&c.srv.dialogUA(transportOf(req)).ContactHDR))
 	res.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	res.AppendHeader(sip.NewHeader("Supported", supportedHeader))
-	if c.sessInterval > 0 {
+	if iv := c.interval(); iv > 0 {
 		refresher := "uac"
 		if c.weRefresh {
 			refresher = "uas"
@@ -90,13 +90,14 @@ func (c *Call) handleOffer(req *sip.Request, tx sip.ServerTransaction) {
 				c.mu.Lock()
 				c.sessInterval = st.interval
 				c.mu.Unlock()
+				iv = st.interval
 			}
 			if !c.weRefresh {
 				refresher = "uac"
 			} else {
 				refresher = "uas"
 			}
-			res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=%s", int(c.sessInterval/time.Second), refresher)))
+			res.AppendHeader(sip.NewHeader("Session-Expires", fmt.Sprintf("%d;refresher=%s", int(iv/time.Second), refresher)))
 			res.AppendHeader(sip.NewHeader("Require", "timer"))
 		}
 	}
@@ -309,6 +310,7 @@ func (c *Call) Transfer(ctx context.Context, target string) error {
 	req.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
 	ua := c.srv.dialogUA(transportOf(c.dtx.InviteRequest))
 	req.AppendHeader(sip.NewHeader("Referred-By", "<"+ua.ContactHDR.Address.String()+">"))
+	c.prep(req)
 	rctx, cancel := context.WithTimeout(ctx, 64*sip.T1)
 	res, err := c.dtx.Do(rctx, req)
 	cancel()
@@ -393,6 +395,7 @@ func (c *Call) refreshSession() error {
 		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		req.SetBody(body)
 	}
+	c.prep(req)
 	ctx, cancel := context.WithTimeout(c.ctx, 64*sip.T1)
 	defer cancel()
 	res, err := c.dtx.Do(ctx, req)
@@ -401,6 +404,7 @@ func (c *Call) refreshSession() error {
 	}
 	if method == sip.INVITE && res.IsSuccess() {
 		ack := sip.NewRequest(sip.ACK, c.remoteTarget())
+		c.prep(ack)
 		if err := c.dtx.WriteRequest(ack); err != nil {
 			return fmt.Errorf("ACK of refresh: %w", err)
 		}

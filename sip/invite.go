@@ -367,8 +367,10 @@ func (c *Call) sessionTimerHeader(cfg Config) string {
 	if c.st.supported && c.st.refresher != "uas" {
 		refresher = "uac"
 	}
+	c.mu.Lock()
 	c.sessInterval = iv
 	c.weRefresh = refresher == "uas"
+	c.mu.Unlock()
 	return fmt.Sprintf("%d;refresher=%s", int(iv/time.Second), refresher)
 }
 

@@ -57,6 +57,29 @@ func measure(t testing.TB) resources {
 	return resources{goroutines: runtime.NumGoroutine(), fds: len(ents), udp: udp}
 }
 
+// udpSockets lists this process's UDP sockets as "local -> remote" (hex, as /proc shows them).
+func udpSockets() []string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	inodes := map[string]bool{}
+	for _, e := range ents {
+		l, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	var out []string
+	for _, f := range []string{"/proc/self/net/udp", "/proc/self/net/udp6"} {
+		data, _ := os.ReadFile(f)
+		for _, line := range strings.Split(string(data), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) > 9 && inodes[fields[9]] {
+				out = append(out, fields[1]+" -> "+fields[2])
+			}
+		}
+	}
+	return out
+}
+
 // waitBaseline polls until resources are back to base (goroutines within slack), failing after limit.
 func waitBaseline(t *testing.T, base resources, limit time.Duration) resources {
 	t.Helper()
@@ -69,7 +92,7 @@ func waitBaseline(t *testing.T, base resources, limit time.Duration) resources {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<20)
 			n := runtime.Stack(buf, true)
-			t.Fatalf("not back to baseline after %s: now %s, idle was %s\n%s", limit, now, base, buf[:n])
+			t.Fatalf("not back to baseline after %s: now %s, idle was %s\nUDP sockets: %v\n%s", limit, now, base, udpSockets(), buf[:n])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -74,8 +74,10 @@ type Server struct {
 	calls    map[string]*Call // by sipgo dialog id
 	admitted int
 	addrs    map[string]string // bound address by transport
+	udpLaddr sip.Addr          // the UDP listener, the source of our UDP requests
 
 	draining atomic.Bool
+	closing  atomic.Bool
 	ready    atomic.Bool
 	served   atomic.Bool
 	baseCtx  context.Context
@@ -343,8 +345,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	case <-time.After(wait):
 		s.log.Warn("sip shutdown: calls still ending after wait", "active_calls", s.ActiveCalls(), "waited", wait)
 	}
-	closeAll()
+	s.closing.Store(true) // the read filter now drops everything, so sipgo opens no socket while closing
+	time.Sleep(20 * time.Millisecond)
 	ua.Close()
+	closeAll()
 	serving.Wait()
 	s.log.Info("sip stopped")
 	return result
@@ -365,6 +369,9 @@ func (s *Server) makeClient(ua *sipgo.UserAgent, cfg Config, tr, bound string) e
 	if tr == "udp" {
 		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
 			opts = append(opts, sipgo.WithClientConnectionAddr(bound))
+			s.mu.Lock()
+			s.udpLaddr = sip.Addr{IP: ip, Port: port, Hostname: host}
+			s.mu.Unlock()
 		}
 	}
 	chost := s.hostForContact(cfg, host)
