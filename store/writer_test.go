@@ -138,6 +138,15 @@ func killHelper(path string) int {
 	}
 	w := NewWriter(s, nil, nil)
 	go w.Run(context.Background())
+	if os.Getenv("HOTLINE_STORE_KILL_STREAM") != "" { // the eval: hang up calls until killed
+		for i := 0; ; i++ {
+			c := sampleCall(fmt.Sprintf("s%06d", i), time.Now())
+			c.EndedAt = time.Now()
+			w.Enqueue(c)
+			fmt.Printf("hangup %s %d\n", c.ID, c.EndedAt.UnixNano())
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	for i := 0; i < 30; i++ {
 		c := sampleCall(fmt.Sprintf("k%02d", i), time.Now())
 		c.EndedAt = time.Now()
