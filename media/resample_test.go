@@ -115,3 +115,48 @@ func TestResampleEdgeCases(t *testing.T) {
 		t.Errorf("1 sample 8k→44.1k gave %d, want 6 (ceil)", n)
 	}
 }
+
+func TestStreamingResamplerMatchesOneShot(t *testing.T) {
+	for _, rates := range [][2]int{{8000, 16000}, {44100, 8000}, {16000, 8000}, {7919, 8000}, {8000, 8000}} {
+		in := sine(700, rates[0], rates[0]/2, 0.4)
+		for i := range in { // some broadband content too
+			in[i] += float32(0.1 * math.Sin(float64(i*i)*1e-4))
+		}
+		want := Resample(in, rates[0], rates[1])
+		r, err := NewResampler(rates[0], rates[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []float32
+		for off := 0; off < len(in); off += 160 {
+			got = r.Process(in[off:min(off+160, len(in))], got)
+		}
+		got = r.Flush(got)
+		if len(got) != len(want) {
+			t.Fatalf("%v: streaming gave %d samples, one-shot %d", rates, len(got), len(want))
+		}
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-6 {
+				t.Fatalf("%v: sample %d streaming %v one-shot %v", rates, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := NewResampler(0, 8000); err == nil {
+		t.Error("rate 0 accepted")
+	}
+}
+
+func TestStreamingResamplerAllocatesNothingPerFrame(t *testing.T) {
+	r, _ := NewResampler(8000, 16000)
+	in := sine(500, 8000, 160, 0.5)
+	out := make([]float32, 0, 400)
+	for i := 0; i < 10; i++ {
+		out = r.Process(in, out[:0])
+	}
+	if a := testing.AllocsPerRun(100, func() { out = r.Process(in, out[:0]) }); a != 0 {
+		t.Errorf("%v allocations per 20 ms frame", a)
+	}
+	if len(out) != 320 {
+		t.Errorf("%d output samples per frame, want 320", len(out))
+	}
+}
