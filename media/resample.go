@@ -40,16 +40,16 @@ func Resample(in []float32, from, to int) []float32 {
 // filter's half-length (4.4 ms for 8 → 16 kHz, 1 ms for 44.1 → 8 kHz). After the first chunks it allocates
 // nothing. Not safe for concurrent use.
 type Resampler struct {
-	from, to   int
-	up, down   int // output n sits at input position n*down/up
-	hw, taps   int
-	phases     int
-	table      []float32
-	buf        []float32 // input samples from absolute index base
-	base       int64
-	total      int64 // input samples received
-	n          int64 // next output sample
-	flushed    bool
+	from, to    int
+	up, down    int // output n sits at input position n*down/up
+	hw, taps    int
+	phases      int
+	table       []float32
+	buf         []float32 // input samples from absolute index base
+	base        int64
+	total       int64 // input samples received
+	n           int64 // next output sample
+	flushed     bool
 	passthrough bool
 }
 
