@@ -379,4 +379,3 @@ func newSessID() uint64 { return uint64(rand.Int64N(1<<52)) + 1 }
 
 // newCallID is hotline's own id for a call.
 func newCallID() string { return uuid.NewString() }
-
