@@ -793,3 +793,60 @@ func TestSessionsWorkOnEveryKindOfBindAddress(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentUseThenCloseNeitherPanicsNorHangs(t *testing.T) {
+	pool := newPool(t, testConfig())
+	a, b := pair(t, pool)
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	run := func(f func(i int)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				f(i)
+			}
+		}()
+	}
+	run(func(i int) {
+		pctx, c := context.WithTimeout(ctx, time.Duration(i%5)*15*time.Millisecond)
+		a.Play(pctx, NewPCMSource(tone(300, 100*time.Millisecond)))
+		c()
+	})
+	run(func(i int) { a.SendPayload(make([]byte, 160), 160); time.Sleep(7 * time.Millisecond) })
+	run(func(i int) {
+		dctx, c := context.WithTimeout(ctx, 50*time.Millisecond)
+		a.SendDTMF(dctx, "12", 40*time.Millisecond)
+		c()
+	})
+	run(func(i int) {
+		a.SetDirection([]Direction{SendRecv, SendOnly, RecvOnly, Inactive}[i%4])
+		b.SetRemote(Remote{Addr: a.LocalAddr(), Codec: []Codec{PCMU, PCMA}[i%2], DTMFPayloadType: 101, PtimeMs: 10 * (1 + i%4)})
+		time.Sleep(5 * time.Millisecond)
+	})
+	run(func(i int) {
+		ch := b.Subscribe("churn")
+		time.Sleep(3 * time.Millisecond)
+		b.Unsubscribe(ch)
+		_ = a.Stats()
+		_ = b.Stats()
+		b.InjectDTMF(DTMF{Digit: '5'})
+	})
+	run(func(i int) {
+		select {
+		case <-b.DTMF():
+		case <-time.After(10 * time.Millisecond):
+		}
+	})
+	b.SetForward(func([]byte, uint8, uint32, bool) {})
+	time.Sleep(500 * time.Millisecond)
+	closed := make(chan struct{})
+	go func() { a.Close(); b.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Close hung under concurrent use")
+	}
+	wg.Wait()
+}
