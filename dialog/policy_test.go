@@ -256,3 +256,12 @@ func TestControlPhrases(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkConversationTurn(b *testing.B) {
+	bot := testBot(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		conv := bot.NewConversation("bench")
+		conv.OnUtterance("how much does roaming cost in Spain", 0.8, prosody.Report{State: prosody.Anxious, Level: 1})
+	}
+}

@@ -217,3 +217,19 @@ func BenchmarkSynthesizeSentence(b *testing.B) {
 		})
 	}
 }
+
+func TestHoldMusicIsASoftLoopWithoutClicks(t *testing.T) {
+	m := HoldMusic()
+	if secs := float64(len(m)) / Rate; secs < 4 || secs > 20 {
+		t.Fatalf("hold loop of %.1f s", secs)
+	}
+	if db := levelDB(m); db < -35 || db > -15 {
+		t.Fatalf("hold music at %.1f dBFS, want a soft -35..-15", db)
+	}
+	// The loop joins cleanly: the last and first samples are near silence.
+	for _, s := range []int16{m[0], m[len(m)-1]} {
+		if s > 300 || s < -300 {
+			t.Fatalf("loop edge sample %d would click", s)
+		}
+	}
+}
