@@ -188,7 +188,9 @@ func (e *Estimator) update() {
 		v -= 0.6 * (e.sadness - 0.5)
 	}
 	v = clamp(v, -1, 1)
-	angerLogit := math.Log(pAngry/(1-pAngry)+1e-9) + 2*(e.lexCat["angry"]-e.lexCat["anxious"])
+	// Anger against anxiety: the model's own score, plus how far arousal is past that of a typical agitated
+	// voice (within a speaker, anger runs hotter than fear), plus the words.
+	angerLogit := logit(pAngry) + angerFromArousal*(logit(pa)-logit(0.8)) + 2*(e.lexCat["angry"]-e.lexCat["anxious"])
 
 	agitated := a >= e.cfg.AgitatedEnter || ((e.state == Angry || e.state == Anxious) && a >= e.cfg.AgitatedLeave)
 	raw, level := Calm, 0
@@ -510,6 +512,14 @@ func similar(a, b string) bool {
 	}
 	union := len(ta) + len(tb) - inter
 	return union > 0 && float64(inter)/float64(union) >= 0.8
+}
+
+// angerFromArousal weighs arousal in the anger-versus-anxiety decision.
+var angerFromArousal = 0.5
+
+func logit(p float64) float64 {
+	p = clamp(p, 1e-6, 1-1e-6)
+	return math.Log(p / (1 - p))
 }
 
 func clamp(x, lo, hi float64) float64 {
