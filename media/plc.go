@@ -19,6 +19,7 @@ const (
 )
 
 type plc struct {
+	cycle           [plcPitchMax]int16 // the pitch period being repeated, its end blended into its start
 	hist            [plcHistory]int16 // the last plcHistory output samples, oldest first
 	filled          int               // valid samples in hist (from the end)
 	erased          int               // samples concealed in the current erasure (0: none)
@@ -46,7 +47,7 @@ func (p *plc) good(f *Frame) {
 func (p *plc) conceal(f *Frame) {
 	p.concealedFrames++
 	if p.erased == 0 {
-		p.pitch = p.findPitch()
+		p.startErasure()
 	}
 	for i := range f {
 		f[i] = p.synth(p.erased + i)
@@ -59,7 +60,7 @@ func (p *plc) conceal(f *Frame) {
 // merge fills the samples of f marked missing with concealment (a partly received frame) and records the frame.
 func (p *plc) merge(f *Frame, have []bool) {
 	if p.erased == 0 {
-		p.pitch = p.findPitch()
+		p.startErasure()
 	}
 	for i := range f {
 		if !have[i] {
@@ -70,12 +71,34 @@ func (p *plc) merge(f *Frame, have []bool) {
 	p.push(f[:])
 }
 
-// synth returns concealment sample n of the erasure: the last pitch period repeated, faded after 10 ms.
+// startErasure picks the pitch period and prepares the cycle to repeat: the last period of the history, whose
+// last quarter is cross-faded with the quarter period before it, so that the cycle's end runs smoothly into its
+// start (as Appendix I does at the loop point).
+func (p *plc) startErasure() {
+	p.pitch = p.findPitch()
+	if p.pitch == 0 || p.filled < p.pitch {
+		return
+	}
+	P := p.pitch
+	copy(p.cycle[:P], p.hist[plcHistory-P:])
+	q := P / 4
+	if p.filled < P+q {
+		return
+	}
+	for i := 0; i < q; i++ {
+		w := float32(i+1) / float32(q+1)
+		a := float32(p.cycle[P-q+i])
+		b := float32(p.hist[plcHistory-P-q+i])
+		p.cycle[P-q+i] = clip16(a*(1-w) + b*w)
+	}
+}
+
+// synth returns concealment sample n of the erasure: the pitch cycle repeated, faded after 10 ms.
 func (p *plc) synth(n int) int16 {
 	if n >= plcSilentAt || p.filled < p.pitch || p.pitch == 0 {
 		return 0
 	}
-	s := float32(p.hist[plcHistory-p.pitch+n%p.pitch])
+	s := float32(p.cycle[n%p.pitch])
 	if n >= plcFadeFrom {
 		s *= 1 - 0.2*float32(n-plcFadeFrom)/80
 	}
