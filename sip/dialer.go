@@ -49,6 +49,8 @@ type DialOptions struct {
 	HangupAfter time.Duration
 	// Media is the RTP configuration (its bind IP is the target's loopback family when left default).
 	Media *media.Config
+	// Headers are extra INVITE headers, "Name: value" each (e.g. P-Asserted-Identity, Privacy).
+	Headers []string
 	// UserAgent is our User-Agent. Default "hotline-dial".
 	UserAgent string
 	// OnEvent receives the progress events in order (trying, ringing, answered, dtmf, hangup).
@@ -341,6 +343,13 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 	req.AppendHeader(sip.NewHeader("Allow", allowHeader))
 	req.AppendHeader(sip.NewHeader("Supported", supportedHeader))
 	req.AppendHeader(sip.NewHeader("User-Agent", ua))
+	for _, h := range o.Headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(h, "\r\n") {
+			return nil, fmt.Errorf("dial header %q is not \"Name: value\"", h)
+		}
+		req.AppendHeader(sip.NewHeader(strings.TrimSpace(name), strings.TrimSpace(value)))
+	}
 	req.SetBody(offerBody)
 	if tr != "udp" {
 		req.SetTransport(strings.ToUpper(tr))

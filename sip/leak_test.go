@@ -245,7 +245,7 @@ func TestGarbageOnTheSIPPortNeitherCrashesNorLeaks(t *testing.T) {
 	waitBaseline(t, base, 20*time.Second)
 }
 
-func TestAnsweredCallWithoutACKEndsAndIsReleased(t *testing.T) {
+func TestRetransmittedINVITEWithoutACKIsOneCallThatEndsAndIsReleased(t *testing.T) {
 	ts := startServer(t, nil, func(ctx context.Context, c *Call) { t.Error("handler must not run without an ACK") })
 	conn, err := net.Dial("udp", ts.Addr("udp"))
 	if err != nil {
@@ -257,10 +257,17 @@ func TestAnsweredCallWithoutACKEndsAndIsReleased(t *testing.T) {
 	invite := "INVITE sip:1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + la + ";branch=z9hG4bKnoack;rport\r\n" +
 		"From: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:1@127.0.0.1>\r\nCall-ID: noack-1\r\nCSeq: 1 INVITE\r\n" +
 		"Contact: <sip:x@" + la + ">\r\nContent-Type: application/sdp\r\nContent-Length: " + fmt.Sprint(len(sdp)) + "\r\n\r\n" + sdp
-	if _, err := conn.Write([]byte(invite)); err != nil {
-		t.Fatal(err)
+	// The INVITE and two retransmissions of it: one call, never a second.
+	for i := 0; i < 3; i++ {
+		if _, err := conn.Write([]byte(invite)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(30 * time.Millisecond)
 	}
 	end := ts.nextEnd(t)
+	if got := metricValue(t, ts.m.calls); got != 1 {
+		t.Fatalf("calls_total %v after an INVITE and its retransmissions, want 1", got)
+	}
 	if end.Cause != causeNoAck || !end.AnsweredAt.IsZero() {
 		t.Fatalf("call end %+v, want no_ack and never answered", end)
 	}

@@ -2,8 +2,10 @@ package sip
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	"github.com/hotline/hotline/media"
 	"net"
 	"strings"
 	"sync"
@@ -372,3 +374,66 @@ func TestShutdownHangsUpCalls(t *testing.T) {
 }
 
 var _ = errors.New
+
+func TestCallerIdentityFromPAIAndPrivacy(t *testing.T) {
+	cases := []struct {
+		name        string
+		headers     []string
+		wantCaller  string
+		wantPrivate bool
+	}{
+		{"From when nothing else", nil, "sip:hotline-dial@127.0.0.1", false},
+		{"P-Asserted-Identity wins over From", []string{"P-Asserted-Identity: \"Bob\" <sip:+15557654321@pbx.example>"},
+			"sip:+15557654321@pbx.example", false},
+		{"Privacy: id hides the number from the record", []string{"P-Asserted-Identity: <sip:+15557654321@pbx.example>", "Privacy: id"},
+			"sip:+15557654321@pbx.example", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &heard{}
+			ts := startServer(t, nil, listeningHandler(h, 100*time.Millisecond))
+			res, err := Dial(context.Background(), DialOptions{Target: "sip:1@" + ts.Addr("udp"), Headers: tc.headers, Media: dialMedia()})
+			if err != nil || !res.Answered {
+				t.Fatalf("dial %+v %v", res, err)
+			}
+			end := ts.nextEnd(t)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.callers[0] != tc.wantCaller || h.private[0] != tc.wantPrivate {
+				t.Fatalf("Caller %q Private %v, want %q %v", h.callers[0], h.private[0], tc.wantCaller, tc.wantPrivate)
+			}
+			if tc.wantPrivate && end.Caller != "" {
+				t.Fatalf("a private caller's number reached the call record: %q", end.Caller)
+			}
+		})
+	}
+}
+
+func TestEarlyMediaSends183WithSDPBeforeAnswering(t *testing.T) {
+	wav := t.TempDir() + "/early.wav"
+	if err := media.WriteWAV(wav, 8000, 1, tone(700, 600*time.Millisecond, 0.3)); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *Config) { c.EarlyMediaWAV = wav }, func(ctx context.Context, c *Call) { <-ctx.Done() })
+	var events []DialEvent
+	res, err := Dial(context.Background(), DialOptions{Target: "sip:1@" + ts.Addr("udp"), HangupAfter: 300 * time.Millisecond,
+		Media: dialMedia(), OnEvent: func(e DialEvent) { events = append(events, e) }})
+	if err != nil || !res.Answered {
+		t.Fatalf("dial %+v %v", res, err)
+	}
+	if got := metricValue(t, ts.m.responses.WithLabelValues("183")); got != 1 {
+		t.Fatalf("183 responses %v, want 1", got)
+	}
+	var ringing, answered float64
+	for _, e := range events {
+		switch e.Event {
+		case "ringing":
+			ringing = e.T
+		case "answered":
+			answered = e.T
+		}
+	}
+	if ringing == 0 || answered-ringing < 0.5 {
+		t.Fatalf("answered %.2f s after 183 at %.2f s, want the 0.6 s prompt to play first", answered, ringing)
+	}
+}

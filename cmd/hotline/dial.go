@@ -31,6 +31,10 @@ func runDialCommand(args []string) int {
 	fs.StringVar(&o.From, "from", "", "From `URI` (default sip:hotline-dial@LOCAL-IP)")
 	fs.StringVar(&o.Username, "user", "", "digest user name, if the far end challenges")
 	fs.StringVar(&o.Password, "password", "", "digest password")
+	fs.Func("header", "extra INVITE header `\"Name: value\"` (repeatable), e.g. P-Asserted-Identity or Privacy", func(v string) error {
+		o.Headers = append(o.Headers, v)
+		return nil
+	})
 	if st := parseFlags(fs, args); st >= 0 {
 		return st
 	}
