@@ -20,10 +20,10 @@ const (
 
 type plc struct {
 	cycle           [plcPitchMax]int16 // the pitch period being repeated, its end blended into its start
-	hist            [plcHistory]int16 // the last plcHistory output samples, oldest first
-	filled          int               // valid samples in hist (from the end)
-	erased          int               // samples concealed in the current erasure (0: none)
-	pitch           int               // repetition period of the current erasure
+	hist            [plcHistory]int16  // the last plcHistory output samples, oldest first
+	filled          int                // valid samples in hist (from the end)
+	erased          int                // samples concealed in the current erasure (0: none)
+	pitch           int                // repetition period of the current erasure
 	concealedFrames uint64
 }
 
