@@ -22,7 +22,8 @@
 //
 //	conv := bot.NewConversation(callID, dialog.AnsweredAt(answered))
 //	r := conv.Greeting()                                          // after the gateway's announcement
-//	bot.Speak(ctx, r.Say, func(pcm []int16) error { … queue 8 kHz audio … })  // first sentence first
+//	src := bot.NewSpeechSource(promptCtx, r.Say)                  // synthesises sentence by sentence
+//	<-src.Ready(); session.Play(promptCtx, src, media.OnPlayStart(…)) // first sentence plays while the rest is made
 //	r = conv.OnUtterance(text, asrConf, estimator.Snapshot())     // each final recognition result
 //	r = conv.OnDTMF('0')                                          // 0 → agent, always
 //	r = conv.OnNoInput() / conv.OnRecognitionUnavailable() / conv.NoBot()
@@ -30,7 +31,7 @@
 //	report := conv.Report(estimator.Snapshot())                   // the emotion report with the dialogue fields
 //
 // While a prompt plays, feed each 20 ms caller frame with the frame sent at the same time to a per-call
-// BargeIn; when Frame returns true, cancel the Speak context and stop the queued audio.
+// BargeIn; when Frame returns true, cancel promptCtx: the sound stops within a frame and synthesis stops.
 //
 // Reply.Act names what the bot did (answer, confirm, rephrase, empathy, transfer, goodbye, …); Reply.Reason is
 // one of the transfer reasons of the design (asked_for_agent, emotion, not_understood, agent_only_topic,
