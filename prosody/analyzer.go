@@ -75,16 +75,16 @@ type Analyzer struct {
 	lastF0    float64
 	lastF0Age int
 
-	out [8]FrameResult
+	out []FrameResult // returned by Process; grows once if a caller passes more than 8 hops at a time
 }
 
-// NewAnalyzer makes an analyser for one stream. cfg must be valid (see Config.Validate); NewAnalyzer panics on an
-// invalid one only if it would make the analysis meaningless, so validate configuration from files first.
+// NewAnalyzer makes an analyser for one stream. An invalid cfg (see Config.Validate) is replaced by DefaultConfig,
+// so validate configuration from files first.
 func NewAnalyzer(cfg Config) *Analyzer {
 	if err := cfg.Validate(); err != nil {
 		cfg = DefaultConfig()
 	}
-	a := &Analyzer{cfg: cfg}
+	a := &Analyzer{cfg: cfg, out: make([]FrameResult, 0, 8)}
 	a.pitch.init(cfg.F0MinHz, cfg.F0MaxHz)
 	a.hangFrames = int(cfg.VADHangover.Seconds()/HopSeconds + 0.5)
 	a.Reset()
@@ -108,18 +108,16 @@ func (a *Analyzer) Reset() {
 }
 
 // Process feeds samples (usually one 20 ms frame of 160) and returns the frames completed by them, in order. The
-// returned slice is valid until the next call. Process does not allocate.
+// returned slice is valid until the next call. Process does not allocate (its result buffer grows once if a call
+// brings more than eight hops).
 func (a *Analyzer) Process(frame []int16) []FrameResult {
 	res := a.out[:0]
 	for _, s := range frame {
 		if r, ok := a.push(float32(s) * (1.0 / 32768)); ok {
 			res = append(res, r)
-			if len(res) == cap(res) { // more than 8 frames per call: keep the latest
-				copy(res, res[1:])
-				res = res[:len(res)-1]
-			}
 		}
 	}
+	a.out = res[:0]
 	return res
 }
 
@@ -139,12 +137,9 @@ func (a *Analyzer) ProcessFloat(samples []float32) []FrameResult {
 		}
 		if r, ok := a.push(s); ok {
 			res = append(res, r)
-			if len(res) == cap(res) {
-				copy(res, res[1:])
-				res = res[:len(res)-1]
-			}
 		}
 	}
+	a.out = res[:0]
 	return res
 }
 
@@ -160,13 +155,10 @@ func (a *Analyzer) Flush() []FrameResult {
 				break
 			}
 			res = append(res, r)
-			if len(res) == cap(res) {
-				copy(res, res[1:])
-				res = res[:len(res)-1]
-			}
 		}
 	}
 	a.total = total
+	a.out = res[:0]
 	return res
 }
 

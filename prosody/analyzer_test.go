@@ -266,3 +266,17 @@ func BenchmarkMemoryPerStream(b *testing.B) {
 		}
 	}
 }
+
+func TestLargeChunksLoseNoFrames(t *testing.T) {
+	s := synth(150, 150, 1, 0.3, 0)
+	pcm := make([]int16, len(s))
+	for i, v := range s {
+		pcm[i] = int16(v * 32767)
+	}
+	an := NewAnalyzer(DefaultConfig())
+	n := len(an.Process(pcm)) // one second at once
+	n += len(an.Flush())
+	if n != 100 {
+		t.Errorf("%d frames from 1 s given in one call, want 100", n)
+	}
+}
