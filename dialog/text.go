@@ -112,9 +112,19 @@ func hasHan(s string) bool {
 	return false
 }
 
+// irregular maps irregular verb forms callers use to one stem.
+var irregular = map[string]string{
+	"stole": "steal", "stolen": "steal", "steal": "steal", "paid": "pay", "bought": "buy", "sent": "send",
+	"lost": "lose", "lose": "lose", "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come",
+	"gave": "give", "given": "give", "spent": "spend", "told": "tell", "made": "make", "knew": "know",
+}
+
 // stem strips common English suffixes so "charged", "charges" and "charge" meet. It is deliberately light: the
 // same function runs on both sides, so consistency matters more than linguistics.
 func stem(w string) string {
+	if r, ok := irregular[w]; ok {
+		return r
+	}
 	if len(w) <= 3 || !isASCII(w) {
 		return w
 	}
