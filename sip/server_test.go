@@ -437,3 +437,32 @@ func TestEarlyMediaSends183WithSDPBeforeAnswering(t *testing.T) {
 		t.Fatalf("answered %.2f s after 183 at %.2f s, want the 0.6 s prompt to play first", answered, ringing)
 	}
 }
+
+func TestSippRecordRouteIsFollowedByOurBYE(t *testing.T) {
+	ts := startServer(t, nil, func(ctx context.Context, c *Call) {
+		time.Sleep(300 * time.Millisecond)
+		if err := c.Hangup(ctx); err != nil {
+			t.Errorf("Hangup: %v", err)
+		}
+	})
+	if code := (sippRun{scenario: "record_route.xml", target: ts.Addr("udp")}).run(t); code != 0 {
+		t.Fatalf("sipp exit %d", code)
+	}
+	if end := ts.nextEnd(t); end.Cause != causeLocalHangup || end.By != "local" {
+		t.Fatalf("call end %+v, want local_hangup", end)
+	}
+}
+
+func TestSippCallOverTCP(t *testing.T) {
+	h := &heard{}
+	ts := startServer(t, nil, listeningHandler(h, 0))
+	if code := (sippRun{scenario: "call_audio.xml", target: ts.Addr("tcp"), args: []string{"-t", "t1"}}).run(t); code != 0 {
+		t.Fatalf("sipp exit %d", code)
+	}
+	if end := ts.nextEnd(t); end.Cause != causeRemoteBye || end.SIPStatus != 200 {
+		t.Fatalf("call end %+v", end)
+	}
+	if _, loud, _ := h.snapshot(); loud < 25 {
+		t.Fatalf("heard %d loud frames over a TCP-signalled call", loud)
+	}
+}
