@@ -337,7 +337,8 @@ func (c *Call) cancelledErr() error {
 		if errors.Is(context.Cause(c.dtx.Context()), sip.ErrTransactionCanceled) {
 			c.setEnd(causeCancelled, "remote")
 			c.sipStatus = 487
-			c.srv.m.response(487)
+			c.srv.m.response(200) // sipgo answered the CANCEL
+			c.srv.m.response(487) // and ended the INVITE
 		} else {
 			c.setEnd(causeRemoteBye, "remote")
 			if c.sipStatus == 0 {

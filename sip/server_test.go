@@ -466,3 +466,15 @@ func TestSippCallOverTCP(t *testing.T) {
 		t.Fatalf("heard %d loud frames over a TCP-signalled call", loud)
 	}
 }
+
+func TestTrunkKeepAliveSendsOPTIONS(t *testing.T) {
+	port := freePort(t)
+	cmd, out, errFile := (sippRun{scenario: "options_uas.xml", port: port, calls: 2, timeout: 15 * time.Second}).start(t)
+	time.Sleep(200 * time.Millisecond)
+	startServer(t, func(c *Config) {
+		c.Trunks = []TrunkConfig{{Name: "sipp", URI: fmt.Sprintf("sip:127.0.0.1:%d", port), KeepAlive: time.Second}}
+	}, func(ctx context.Context, c *Call) {})
+	if code := waitSipp(t, cmd, out, errFile); code != 0 {
+		t.Fatalf("sipp trunk exit %d: want two OPTIONS keep-alives", code)
+	}
+}
