@@ -33,9 +33,9 @@ type playback struct {
 // Play sends src to the peer, 20 ms per frame, and blocks until src ends (nil), ctx is cancelled (ctx.Err(); the
 // sound stops within one frame, for barge-in), a newer Play replaces it (ErrPlaybackReplaced), or the session ends
 // (ErrClosed). src.ReadFrame is called on the media clock with the send state locked: it must not block and must
-// not call the session's methods (a streaming source that has nothing yet fills silence). RTP timestamps and sequence numbers
-// continue across prompts; the first packet carries the marker bit. While the direction does not let us send
-// (hold) the prompt still runs at its pace but nothing goes out. Play before Start waits for Start.
+// not call the session's methods (a streaming source that has nothing yet fills silence). RTP timestamps and
+// sequence numbers continue across prompts; the first packet carries the marker bit. While the direction does not
+// let us send (hold) the prompt still runs at its pace but nothing goes out. Play before Start waits for Start.
 func (s *Session) Play(ctx context.Context, src FrameSource, opts ...PlayOption) error {
 	p := &playback{ctx: ctx, src: src, done: make(chan error, 1)}
 	for _, o := range opts {
