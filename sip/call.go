@@ -189,7 +189,6 @@ func (c *Call) bye(ctx context.Context) error {
 		bye := sip.NewRequest(sip.BYE, c.remoteTarget())
 		c.prep(bye)
 		c.byeErr = c.dtx.WriteBye(bctx, bye)
-		c.srv.m.request("BYE_sent")
 		if c.byeErr != nil {
 			c.log.Info("sip BYE not confirmed", "error", c.byeErr)
 		}

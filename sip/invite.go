@@ -219,7 +219,10 @@ func (c *Call) answer(cfg Config, offer *remoteMedia) error {
 	c.lastSDP = body
 
 	// Ring, or early media: 183 with our SDP and the prompt playing before the answer.
-	early := len(c.srv.earlyPCM) > 0 && offer != nil
+	c.srv.cfgMu.RLock()
+	prompt := c.srv.earlyPCM
+	c.srv.cfgMu.RUnlock()
+	early := len(prompt) > 0 && offer != nil
 	ringFor := cfg.RingTime
 	if early {
 		if err := c.sess.Start(c.ctx); err != nil {
@@ -231,7 +234,6 @@ func (c *Call) answer(cfg Config, offer *remoteMedia) error {
 		if err := c.respond(res); err != nil {
 			return err
 		}
-		prompt := c.srv.earlyPCM
 		promptDone := make(chan struct{})
 		playCtx, stopPlay := context.WithCancel(c.ctx)
 		defer stopPlay()

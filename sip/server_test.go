@@ -39,26 +39,30 @@ func TestSippCallWithAudioIsAnsweredAndHeard(t *testing.T) {
 }
 
 func TestSippHoldAndResumeKeepTheCallUpAndFollowTheNewAddress(t *testing.T) {
-	var mu sync.Mutex
-	var lastRemote string
-	ts := startServer(t, nil, func(ctx context.Context, c *Call) {
-		<-ctx.Done()
-		mu.Lock()
-		lastRemote = c.Media().Remote().Addr.String()
-		mu.Unlock()
-	})
-	mp := freePort(t) &^ 1
-	if code := (sippRun{scenario: "hold_resume.xml", target: ts.Addr("udp"), media: mp}).run(t); code != 0 {
-		t.Fatalf("sipp exit %d", code)
-	}
-	end := ts.nextEnd(t)
-	if end.Cause != causeRemoteBye {
-		t.Fatalf("call ended by %q, want the caller's BYE after hold and resume", end.Cause)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if want := fmt.Sprintf("127.0.0.1:%d", mp+2); lastRemote != want {
-		t.Fatalf("media sends to %s after the resume, want the new address %s", lastRemote, want)
+	for _, scenario := range []string{"hold_resume.xml", "update_hold.xml"} {
+		t.Run(scenario, func(t *testing.T) {
+			var mu sync.Mutex
+			var lastRemote string
+			ts := startServer(t, nil, func(ctx context.Context, c *Call) {
+				<-ctx.Done()
+				mu.Lock()
+				lastRemote = c.Media().Remote().Addr.String()
+				mu.Unlock()
+			})
+			mp := freePort(t) &^ 1
+			if code := (sippRun{scenario: scenario, target: ts.Addr("udp"), media: mp}).run(t); code != 0 {
+				t.Fatalf("sipp exit %d", code)
+			}
+			end := ts.nextEnd(t)
+			if end.Cause != causeRemoteBye {
+				t.Fatalf("call ended by %q, want the caller's BYE after hold and resume", end.Cause)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if want := fmt.Sprintf("127.0.0.1:%d", mp+2); lastRemote != want {
+				t.Fatalf("media sends to %s after the resume, want the new address %s", lastRemote, want)
+			}
+		})
 	}
 }
 
