@@ -35,6 +35,9 @@ type Config struct {
 	SpeechThresholdDB float64 `yaml:"speech_threshold_db"`
 	// QueueFrames is the depth of each stream's frame queue; a full queue drops frames (100, 2 s of 20 ms).
 	QueueFrames int `yaml:"queue_frames"`
+	// DecoderArgs are extra PocketSphinx arguments for engineers tuning speed against accuracy, e.g.
+	// ["-fwdflat", "no"] or ["-maxhmmpf", "3000"] ([]).
+	DecoderArgs []string `yaml:"decoder_args"`
 	// VoskURL is the WebSocket address of the Vosk-compatible server for engine "vosk" ("ws://127.0.0.1:2700").
 	VoskURL string `yaml:"vosk_url"`
 	// VoskTimeout bounds connecting and each wait for the server's reply (5s).

@@ -7,17 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotline/hotline/asr/internal/bwe"
 	"github.com/hotline/hotline/asr/internal/sphinx"
 )
 
-// searchDomain is the name of the decoder's domain-model search; "_default" is the general model's.
-const (
-	searchGeneral = "_default"
-	searchDomain  = "domain"
-)
+// searchDomain is the name of a domain decoder's search (a general decoder's is PocketSphinx's "_default").
+const searchDomain = "domain"
 
 // Embedded is the in-process PocketSphinx recogniser with a bounded pool of decoders.
 type Embedded struct {
@@ -26,6 +24,8 @@ type Embedded struct {
 	metrics *Metrics
 	paths   modelPaths
 	telMap  *bwe.Map
+	telCMN  []float32 // initial cepstral mean on the telephone path
+	wideCMN []float32 // and on the wideband path (the model's own)
 	tmpDir  string
 	domain  string // path of the domain ARPA file
 
@@ -33,18 +33,28 @@ type Embedded struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	dropCount atomic.Int64 // frames dropped by full stream queues
+
 	mu     sync.Mutex
-	idle   []*decoder
-	total  int // loaded or loading
+	idle   [2][]*decoder // idle decoders by kind: [0] general model, [1] domain model
+	total  int           // loaded or loading, both kinds
 	closed bool
 	first  time.Duration
 }
 
 // decoder is one pooled PocketSphinx decoder and the per-stream state that goes with it.
 type decoder struct {
-	dec       *sphinx.Decoder
-	fe        *sphinx.FrontEnd
-	hasDomain bool
+	dec    *sphinx.Decoder
+	fe     *sphinx.FrontEnd
+	domain bool // the decoder's one search is the domain model interpolated with the general one
+}
+
+// kind indexes Embedded.idle.
+func kind(domain bool) int {
+	if domain {
+		return 1
+	}
+	return 0
 }
 
 // NewEmbedded checks the model, prepares the derived files and starts loading cfg.WarmDecoders decoders in the
@@ -64,8 +74,16 @@ func NewEmbedded(cfg Config, m *Metrics, log *slog.Logger) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("asr: embedded model/telephone.bwe: %w", err)
 	}
+	telCMN, err := parseCMN(telephoneCMN)
+	if err != nil {
+		return nil, fmt.Errorf("asr: embedded model/telephone.cmn: %w", err)
+	}
+	wideCMN, err := parseCMN(sphinx.EnUSCMNInit)
+	if err != nil {
+		return nil, fmt.Errorf("asr: %w", err)
+	}
 	sphinx.Quiet()
-	e := &Embedded{cfg: cfg, log: log, metrics: m, paths: paths, telMap: tm}
+	e := &Embedded{cfg: cfg, log: log, metrics: m, paths: paths, telMap: tm, telCMN: telCMN, wideCMN: wideCMN}
 	if cfg.Domain {
 		e.tmpDir, err = os.MkdirTemp("", "hotline-asr-")
 		if err != nil {
@@ -80,7 +98,7 @@ func NewEmbedded(cfg Config, m *Metrics, log *slog.Logger) (*Embedded, error) {
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.mu.Lock()
 	for i := 0; i < cfg.WarmDecoders; i++ {
-		e.spawnLocked()
+		e.spawnLocked(cfg.Domain)
 	}
 	e.mu.Unlock()
 	return e, nil
@@ -94,14 +112,12 @@ func (e *Embedded) Close() error {
 		return nil
 	}
 	e.closed = true
-	idle := e.idle
-	e.idle = nil
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
 	e.mu.Lock()
-	idle = append(idle, e.idle...)
-	e.idle = nil
+	idle := append(e.idle[0], e.idle[1]...)
+	e.idle = [2][]*decoder{}
 	e.mu.Unlock()
 	for _, d := range idle {
 		e.free(d)
@@ -123,7 +139,7 @@ func (e *Embedded) StartupTime() time.Duration {
 func (e *Embedded) Ready(ctx context.Context) error {
 	for {
 		e.mu.Lock()
-		n := len(e.idle)
+		n := len(e.idle[0]) + len(e.idle[1])
 		e.mu.Unlock()
 		if n > 0 {
 			return nil
@@ -138,7 +154,7 @@ func (e *Embedded) Ready(ctx context.Context) error {
 
 // NewStream takes a decoder from the pool (loading one if the pool is below its bound) and starts a stream.
 func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, error) {
-	d, err := e.acquire()
+	d, err := e.acquire(opts.Domain && e.domain != "")
 	if err != nil {
 		outcome := "error"
 		if err == ErrBusy {
@@ -150,41 +166,45 @@ func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, e
 		}
 		return nil, err
 	}
-	search := searchGeneral
-	if opts.Domain && d.hasDomain {
-		search = searchDomain
-	}
-	if err := d.dec.SetSearch(search); err != nil {
-		e.release(d)
-		e.metrics.streamOpened("pocketsphinx", "error")
-		return nil, fmt.Errorf("asr: %w", err)
-	}
 	e.metrics.streamOpened("pocketsphinx", "ok")
 	return newSphinxStream(ctx, e, d, opts), nil
 }
 
-func (e *Embedded) acquire() (*decoder, error) {
+// acquire takes an idle decoder of the kind asked for, or loads one while the pool is below its bound (freeing
+// an idle decoder of the other kind when that is what keeps it at the bound), or returns ErrBusy.
+func (e *Embedded) acquire(domain bool) (*decoder, error) {
+	k := kind(domain)
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if n := len(e.idle); n > 0 {
-		d := e.idle[n-1]
-		e.idle = e.idle[:n-1]
-		if len(e.idle) < e.cfg.WarmDecoders && e.total < e.cfg.MaxStreams {
-			e.spawnLocked()
+	if n := len(e.idle[k]); n > 0 {
+		d := e.idle[k][n-1]
+		e.idle[k] = e.idle[k][:n-1]
+		if len(e.idle[k]) < e.cfg.WarmDecoders && e.total < e.cfg.MaxStreams && domain == e.cfg.Domain {
+			e.spawnLocked(domain)
 		}
 		e.mu.Unlock()
 		return d, nil
 	}
+	var evict *decoder
 	if e.total >= e.cfg.MaxStreams {
-		e.mu.Unlock()
-		return nil, ErrBusy
+		other := e.idle[1-k]
+		if len(other) == 0 {
+			e.mu.Unlock()
+			return nil, ErrBusy
+		}
+		evict = other[len(other)-1]
+		e.idle[1-k] = other[:len(other)-1]
+		e.total--
 	}
 	e.total++
 	e.mu.Unlock()
-	d, err := e.load()
+	if evict != nil {
+		e.free(evict)
+	}
+	d, err := e.load(domain)
 	if err != nil {
 		e.mu.Lock()
 		e.total--
@@ -195,12 +215,12 @@ func (e *Embedded) acquire() (*decoder, error) {
 }
 
 // spawnLocked loads one decoder in the background into the idle list. e.mu must be held.
-func (e *Embedded) spawnLocked() {
+func (e *Embedded) spawnLocked(domain bool) {
 	e.total++
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		d, err := e.load()
+		d, err := e.load(domain)
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		if err != nil {
@@ -208,14 +228,14 @@ func (e *Embedded) spawnLocked() {
 			e.log.Error("asr: loading a spare decoder failed", "err", err)
 			return
 		}
-		e.idle = append(e.idle, d)
+		e.idle[kind(domain)] = append(e.idle[kind(domain)], d)
 	}()
 }
 
 func (e *Embedded) release(d *decoder) {
 	e.mu.Lock()
 	if !e.closed {
-		e.idle = append(e.idle, d)
+		e.idle[kind(d.domain)] = append(e.idle[kind(d.domain)], d)
 		e.mu.Unlock()
 		return
 	}
@@ -230,10 +250,11 @@ func (e *Embedded) free(d *decoder) {
 	e.metrics.decoderFreed()
 }
 
-// load creates one decoder: the acoustic model, the general model, and the domain search when configured.
-func (e *Embedded) load() (*decoder, error) {
+// load creates one decoder: the acoustic model and either the general model or the domain model interpolated
+// with it (one n-gram search either way).
+func (e *Embedded) load(domain bool) (*decoder, error) {
 	start := time.Now()
-	dec, err := sphinx.NewDecoder(e.paths.decoderArgs())
+	dec, err := sphinx.NewDecoder(append(e.paths.decoderArgs(!domain), e.cfg.DecoderArgs...))
 	if err != nil {
 		return nil, fmt.Errorf("asr: loading PocketSphinx from %s: %w", e.cfg.ModelDir, err)
 	}
@@ -242,12 +263,12 @@ func (e *Embedded) load() (*decoder, error) {
 		dec.Free()
 		return nil, fmt.Errorf("asr: %w", err)
 	}
-	d := &decoder{dec: dec, fe: fe}
-	if e.domain != "" {
-		if err := d.addDomain(e.domain, e.cfg.DomainWeight); err != nil {
-			e.log.Warn("asr: domain model unavailable, using the general model", "err", err)
-		} else {
-			d.hasDomain = true
+	d := &decoder{dec: dec, fe: fe, domain: domain}
+	if domain {
+		if err := d.addDomain(e.paths.lm, e.domain, e.cfg.DomainWeight); err != nil {
+			d.fe.Free()
+			d.dec.Free()
+			return nil, fmt.Errorf("asr: domain model: %w", err)
 		}
 	}
 	took := time.Since(start)
@@ -257,19 +278,21 @@ func (e *Embedded) load() (*decoder, error) {
 		e.first = took
 	}
 	e.mu.Unlock()
-	e.log.Debug("asr: decoder loaded", "took", took)
+	e.log.Debug("asr: decoder loaded", "took", took, "domain", domain)
 	return d, nil
 }
 
-func (d *decoder) addDomain(path string, w float64) error {
-	words := domainWords()
-	for i, wp := range words {
+func (d *decoder) addDomain(general, path string, w float64) error {
+	for _, wp := range domainWords() {
 		if d.dec.HasWord(wp[0]) {
 			continue
 		}
-		if err := d.dec.AddWord(wp[0], wp[1], i == len(words)-1); err != nil {
+		if err := d.dec.AddWord(wp[0], wp[1], false); err != nil {
 			return err
 		}
 	}
-	return d.dec.AddInterpolatedLM(searchDomain, path, w)
+	if err := d.dec.AddInterpolatedLM(searchDomain, general, path, w); err != nil {
+		return err
+	}
+	return d.dec.SetSearch(searchDomain)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/hotline/hotline/asr/internal/sphinx"
@@ -20,7 +21,25 @@ var (
 	domainARPA []byte
 	//go:embed model/domain.dict
 	domainDict string
+	//go:embed model/telephone.cmn
+	telephoneCMN string
 )
+
+// parseCMN reads comma-separated cepstral means.
+func parseCMN(s string) ([]float32, error) {
+	var out []float32
+	for _, f := range strings.Split(strings.TrimSpace(s), ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil {
+			return nil, fmt.Errorf("cepstral mean %q: %w", s, err)
+		}
+		out = append(out, float32(v))
+	}
+	if len(out) != sphinx.NCep {
+		return nil, fmt.Errorf("cepstral mean %q: %d values, want %d", s, len(out), sphinx.NCep)
+	}
+	return out, nil
+}
 
 // debianModelPackage is what to install when the model is missing.
 const debianModelPackage = "pocketsphinx-en-us"
@@ -43,9 +62,14 @@ func findModel(dir string) (modelPaths, error) {
 	return p, nil
 }
 
-func (p modelPaths) decoderArgs() []string {
-	return append([]string{"-hmm", p.hmm, "-lm", p.lm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit},
-		sphinx.EnUSFeatureArgs()...)
+// decoderArgs are the decoder's arguments; withLM adds the general model as the default search (domain decoders
+// are loaded without it and get one interpolated search instead).
+func (p modelPaths) decoderArgs(withLM bool) []string {
+	a := []string{"-hmm", p.hmm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit}
+	if withLM {
+		a = append(a, "-lm", p.lm)
+	}
+	return append(a, sphinx.EnUSFeatureArgs()...)
 }
 
 // domainWords parses model/domain.dict ("word PH ONES" per line).

@@ -3,8 +3,8 @@ package asr
 import (
 	"context"
 	"fmt"
-	"math"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +12,18 @@ import (
 	"github.com/hotline/hotline/asr/internal/bwe"
 	"github.com/hotline/hotline/asr/internal/dsp"
 	"github.com/hotline/hotline/asr/internal/sphinx"
+)
+
+// minFirstFrames: PocketSphinx 5prealpha's ps_process_cep corrupts memory when the first block of an utterance
+// is shorter than the feature window (acmod_process_cep subtracts the window from the frame count), so the first
+// frames are gathered until there are this many.
+const minFirstFrames = 12
+
+// cmnFirstFrames of the stream's first utterance (pre-roll included) are gathered before decoding starts, to
+// refine the initial cepstral mean; cmnBlend is their weight against the initial value.
+var (
+	cmnFirstFrames         = 100
+	cmnBlend       float32 = 0.7
 )
 
 // prerollChunks of 20 ms are kept while nobody speaks and fed to the decoder when speech starts (300 ms).
@@ -49,6 +61,11 @@ type sphinxStream struct {
 	cep      []float32 // cepstra of a chunk
 	mapped   []float32 // mapped cepstra
 	segs     []sphinx.Seg
+	pend     []float32 // first frames of an utterance, held until there are minFirstFrames
+	fresh    bool      // no frames given to the decoder yet in this utterance
+	firstUtt bool      // the stream's first utterance: its first frames refine the cepstral mean
+	cmnInit  []float32
+	cmnTmp   []float32
 	samples  int64 // workRate samples processed
 	inUtt    bool
 	uttStart int64 // sample where the utterance (its pre-roll) starts
@@ -94,6 +111,13 @@ func newSphinxStream(ctx context.Context, e *Embedded, d *decoder, opts StreamOp
 	s.cep = make([]float32, 0, 8*sphinx.NCep)
 	s.mapped = make([]float32, 0, 16*sphinx.NCep)
 	s.segs = make([]sphinx.Seg, 0, 64)
+	s.pend = make([]float32, 0, 2*minFirstFrames*sphinx.NCep)
+	s.cmnInit = e.wideCMN
+	if s.mapper != nil {
+		s.cmnInit = e.telCMN
+	}
+	s.cmnTmp = make([]float32, sphinx.NCep)
+	s.firstUtt = true
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	stop := context.AfterFunc(e.ctx, s.cancel) // closing the recogniser ends its streams
 	go s.loop(stop)
@@ -122,6 +146,7 @@ func (s *sphinxStream) Write(frame []int16) error {
 	case buf := <-s.free:
 		s.queue <- append(buf[:0], frame...)
 	default:
+		s.e.dropCount.Add(1)
 		s.e.metrics.dropped()
 	}
 	return nil
@@ -148,6 +173,10 @@ func (s *sphinxStream) loop(stop func() bool) {
 	defer close(s.results)
 	defer stop()
 	defer s.cancel()
+	if err := s.d.dec.SetCMN(s.cmnInit); err != nil { // a new caller: forget the last stream's channel
+		s.fail(fmt.Errorf("asr: stream %s: %w", s.opts.CallID, err))
+		return
+	}
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -278,6 +307,7 @@ func (s *sphinxStream) start() error {
 		return fmt.Errorf("asr: stream %s: %w", s.opts.CallID, err)
 	}
 	s.inUtt, s.partial, s.checked = true, "", false
+	s.fresh, s.pend = true, s.pend[:0]
 	s.nextPart = s.samples + int64(s.e.cfg.PartialInterval.Seconds()*float64(s.workRate))
 	for i := s.prN - n; i < s.prN; i++ {
 		if err := s.feed(s.preroll[i%prerollChunks]); err != nil {
@@ -308,6 +338,19 @@ func (s *sphinxStream) decode(cep []float32) error {
 		s.mapped = s.mapper.Push(cep, s.mapped[:0])
 		cep = s.mapped
 	}
+	if s.fresh {
+		s.pend = append(s.pend, cep...)
+		need := minFirstFrames
+		if s.firstUtt {
+			need = cmnFirstFrames
+		}
+		if len(s.pend) < need*sphinx.NCep {
+			return nil
+		}
+		s.fresh = false
+		s.refineCMN()
+		cep = s.pend
+	}
 	if len(cep) == 0 {
 		return nil
 	}
@@ -327,12 +370,21 @@ func (s *sphinxStream) finish(endOfTurn bool) error {
 	}
 	if s.mapper != nil {
 		s.mapped = s.mapper.Flush(s.mapped[:0])
-		if len(s.mapped) > 0 {
+		if s.fresh {
+			s.pend = append(s.pend, s.mapped...)
+		} else if len(s.mapped) > 0 {
 			if err := s.d.dec.ProcessCep(s.mapped); err != nil {
 				return fmt.Errorf("asr: stream %s: %w", s.opts.CallID, err)
 			}
 		}
 	}
+	if s.fresh && len(s.pend) >= minFirstFrames*sphinx.NCep {
+		s.refineCMN()
+		if err := s.d.dec.ProcessCep(s.pend); err != nil {
+			return fmt.Errorf("asr: stream %s: %w", s.opts.CallID, err)
+		}
+	}
+	s.fresh = false
 	if err := s.d.dec.EndUtt(); err != nil {
 		return fmt.Errorf("asr: stream %s: %w", s.opts.CallID, err)
 	}
@@ -364,6 +416,29 @@ func (s *sphinxStream) finish(endOfTurn bool) error {
 	case <-s.ctx.Done():
 	}
 	return nil
+}
+
+// refineCMN blends the initial cepstral mean with the mean of the first utterance's first frames, so a caller's
+// level and line are normalised from the start instead of after many seconds of live updates.
+func (s *sphinxStream) refineCMN() {
+	if !s.firstUtt {
+		return
+	}
+	s.firstUtt = false
+	n := len(s.pend) / sphinx.NCep
+	if n == 0 {
+		return
+	}
+	for d := range s.cmnTmp {
+		var sum float32
+		for i := 0; i < n; i++ {
+			sum += s.pend[i*sphinx.NCep+d]
+		}
+		s.cmnTmp[d] = cmnBlend*sum/float32(n) + (1-cmnBlend)*s.cmnInit[d]
+	}
+	if err := s.d.dec.SetCMN(s.cmnTmp); err != nil {
+		s.log.Warn("asr: cepstral mean not refined", "err", err)
+	}
 }
 
 // cleanWord drops fillers (<s>, <sil>, [NOISE], +SPN+…) and alternate-pronunciation marks ("read(2)").

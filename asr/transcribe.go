@@ -9,7 +9,17 @@ import (
 // Transcribe recognises a whole recording (16-bit mono PCM at rate) through a stream of r, feeding 20 ms frames
 // as fast as the recogniser takes them, and joins the final results. domain selects the domain model.
 func Transcribe(ctx context.Context, r Recognizer, pcm []int16, rate int, domain bool) (Result, error) {
-	st, err := r.NewStream(ctx, StreamOptions{SampleRate: rate, Domain: domain, Offline: true})
+	return TranscribeWith(ctx, r, pcm, StreamOptions{SampleRate: rate, Domain: domain})
+}
+
+// TranscribeWith is Transcribe with every stream option (Offline is always set).
+func TranscribeWith(ctx context.Context, r Recognizer, pcm []int16, opts StreamOptions) (Result, error) {
+	opts.Offline = true
+	rate := opts.SampleRate
+	if rate <= 0 {
+		rate = 8000
+	}
+	st, err := r.NewStream(ctx, opts)
 	if err != nil {
 		return Result{}, err
 	}

@@ -61,6 +61,8 @@ func VoskHandler(ctx context.Context, rec Recognizer, domain bool, log *slog.Log
 			return // Upgrade wrote the HTTP error
 		}
 		defer conn.Close()
+		stop := context.AfterFunc(ctx, func() { conn.Close() }) // shutting down drops hijacked connections too
+		defer stop()
 		l := log.With("remote", r.RemoteAddr)
 		if err := serveVosk(ctx, conn, rec, domain); err != nil {
 			l.Info("asr-serve: connection ended", "err", err)

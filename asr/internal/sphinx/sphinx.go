@@ -12,6 +12,15 @@ package sphinx
 #include <sphinxbase/err.h>
 #include <sphinxbase/ngram_model.h>
 #include <sphinxbase/logmath.h>
+#include <sphinxbase/feat.h>
+#include <sphinxbase/cmn.h>
+
+static int hl_set_cmn(ps_decoder_t *ps, const float *vec, int n) {
+	feat_t *f = ps_get_feat(ps);
+	if (f == NULL || f->cmn_struct == NULL || f->cmn_struct->veclen != n) return -1;
+	cmn_live_set(f->cmn_struct, vec);
+	return 0;
+}
 
 static cmd_ln_t *hl_parse(int argc, char **argv) {
 	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
@@ -147,27 +156,27 @@ func (d *Decoder) HasWord(word string) bool {
 	return true
 }
 
-// AddInterpolatedLM reads the language model file extra (ARPA or binary) and registers a search called name whose
-// model interpolates the decoder's current model (the one given with -lm, search "_default") with extra, giving extra
-// the weight w (0..1).
-func (d *Decoder) AddInterpolatedLM(name, extra string, w float64) error {
+// AddInterpolatedLM reads the language models general and extra (ARPA or binary) and registers a search called
+// name whose model interpolates them, giving extra the weight w (0..1). Load the decoder without -lm first, so
+// that this is its only n-gram search (each search builds its own lexicon tree, the costliest part of a load).
+func (d *Decoder) AddInterpolatedLM(name, general, extra string, w float64) error {
 	cfg := C.ps_get_config(d.ps)
-	cpath := C.CString(extra)
-	defer C.free(unsafe.Pointer(cpath))
-	dom := C.ngram_model_read(cfg, cpath, C.NGRAM_AUTO, d.lmath)
+	read := func(path string) *C.ngram_model_t {
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		return C.ngram_model_read(cfg, cpath, C.NGRAM_AUTO, d.lmath)
+	}
+	gen := read(general)
+	if gen == nil {
+		return fmt.Errorf("pocketsphinx could not read the language model %s", general)
+	}
+	dom := read(extra)
 	if dom == nil {
+		C.ngram_model_free(gen)
 		return fmt.Errorf("pocketsphinx could not read the language model %s", extra)
 	}
-	cdef := C.CString("_default")
-	defer C.free(unsafe.Pointer(cdef))
-	gen := C.ps_get_lm(d.ps, cdef)
-	if gen == nil {
-		C.ngram_model_free(dom)
-		return errors.New("pocketsphinx decoder has no general language model (search _lm)")
-	}
-	C.ngram_model_retain(gen)
 	models := (*[2]*C.ngram_model_t)(C.malloc(C.size_t(2 * unsafe.Sizeof(gen))))
-	names := (*[2]*C.char)(C.malloc(C.size_t(2 * unsafe.Sizeof(cdef))))
+	names := (*[2]*C.char)(C.malloc(C.size_t(2 * unsafe.Sizeof((*C.char)(nil)))))
 	weights := (*[2]C.float32)(C.malloc(8))
 	defer C.free(unsafe.Pointer(models))
 	defer C.free(unsafe.Pointer(names))
@@ -180,7 +189,9 @@ func (d *Decoder) AddInterpolatedLM(name, extra string, w float64) error {
 	weights[0], weights[1] = C.float32(1-w), C.float32(w)
 	set := C.ngram_model_set_init(cfg, &models[0], &names[0], &weights[0], 2)
 	if set == nil {
-		return fmt.Errorf("pocketsphinx could not interpolate %s with the general model", extra)
+		C.ngram_model_free(gen)
+		C.ngram_model_free(dom)
+		return fmt.Errorf("pocketsphinx could not interpolate %s with %s", extra, general)
 	}
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
@@ -198,6 +209,18 @@ func (d *Decoder) SetSearch(name string) error {
 	defer C.free(unsafe.Pointer(cname))
 	if C.ps_set_search(d.ps, cname) < 0 {
 		return fmt.Errorf("pocketsphinx has no search %q", name)
+	}
+	return nil
+}
+
+// SetCMN sets the live cepstral mean (NCep values), as if it had been learnt from 500 frames. Call it between
+// utterances.
+func (d *Decoder) SetCMN(mean []float32) error {
+	if len(mean) != NCep {
+		return fmt.Errorf("pocketsphinx: cepstral mean needs %d values, got %d", NCep, len(mean))
+	}
+	if C.hl_set_cmn(d.ps, (*C.float)(unsafe.Pointer(&mean[0])), NCep) < 0 {
+		return errors.New("pocketsphinx: decoder has no live cepstral mean normalisation")
 	}
 	return nil
 }
@@ -271,11 +294,11 @@ func (d *Decoder) Segs(dst []Seg) []Seg {
 
 // FrontEnd computes MFCC frames (100 a second) from 16-bit PCM with the acoustic model's feature settings.
 type FrontEnd struct {
-	fe   *C.fe_t
-	out  *C.float
-	max  int
-	in   *C.int16
-	inN  int
+	fe  *C.fe_t
+	out *C.float
+	max int
+	in  *C.int16
+	inN int
 }
 
 // NewFrontEnd creates a front end from pocketsphinx-style arguments (the -hmm directory's feat.params apply when

@@ -29,6 +29,7 @@ var sentences string
 
 func main() {
 	out := flag.String("o", "asr/model/telephone.bwe", "output map")
+	cmnOut := flag.String("cmn", "asr/model/telephone.cmn", "output initial cepstral mean")
 	ctx := flag.Int("ctx", 2, "context frames each side")
 	lambda := flag.Float64("lambda", 1e-4, "ridge")
 	shared := flag.String("shared", "../shared/audio", "shared recordings")
@@ -63,13 +64,36 @@ func main() {
 		}
 	}
 	tr := bwe.NewTrainer(sphinx.NCep, *ctx)
+	var phones [][]float32
 	for _, w := range wavs {
 		wide := raw(w, tmp, false)
 		phone := dsp.NewResampler(8000, 16000).Process(raw(w, tmp, true), nil)
-		tr.Add(feats(fe, phone), feats(fe, wide))
+		pf := feats(fe, phone)
+		tr.Add(pf, feats(fe, wide))
+		phones = append(phones, pf)
 	}
 	m, err := tr.Solve(*lambda)
 	if err != nil {
+		fail(err)
+	}
+	// The initial cepstral mean for live CMN on the telephone path: the mean of mapped training frames.
+	mean := make([]float64, sphinx.NCep)
+	nfr := 0
+	for _, pf := range phones {
+		mp := bwe.NewMapper(m)
+		out := mp.Flush(mp.Push(pf, nil))
+		for i := 0; i+sphinx.NCep <= len(out); i += sphinx.NCep {
+			for d := 0; d < sphinx.NCep; d++ {
+				mean[d] += float64(out[i+d])
+			}
+			nfr++
+		}
+	}
+	var cmn []string
+	for d := range mean {
+		cmn = append(cmn, fmt.Sprintf("%.2f", mean[d]/float64(nfr)))
+	}
+	if err := os.WriteFile(*cmnOut, []byte(strings.Join(cmn, ",")+"\n"), 0o644); err != nil {
 		fail(err)
 	}
 	f, err := os.Create(*out)

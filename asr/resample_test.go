@@ -1,0 +1,7 @@
+package asr
+
+import "github.com/hotline/hotline/asr/internal/dsp"
+
+func resampleForTest(pcm []int16, from, to int) []int16 {
+	return dsp.NewResampler(from, to).Process(pcm, nil)
+}
