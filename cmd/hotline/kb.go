@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
+	"github.com/hotline/hotline/store"
 )
 
 func init() {
@@ -30,36 +33,10 @@ func runKB(args []string) int {
 	return 2
 }
 
-// kbSettings reads what `hotline kb` needs from the configuration file: data_dir and the dialog section. It
-// reads only those keys, so it works whatever else the file holds.
-func kbSettings(c commonFlags) (dataDir string, cfg dialog.Config, err error) {
-	cfg = dialog.DefaultConfig()
-	dataDir = "./data"
-	if c.configPath != "" {
-		data, err := os.ReadFile(c.configPath)
-		if err != nil {
-			return "", cfg, fmt.Errorf("config %s: %w", c.configPath, err)
-		}
-		var file struct {
-			DataDir string    `yaml:"data_dir"`
-			Dialog  yaml.Node `yaml:"dialog"`
-		}
-		if err := yaml.Unmarshal(data, &file); err != nil {
-			return "", cfg, fmt.Errorf("config %s: %w", c.configPath, err)
-		}
-		if file.DataDir != "" {
-			dataDir = file.DataDir
-		}
-		if !file.Dialog.IsZero() {
-			if err := file.Dialog.Decode(&cfg); err != nil {
-				return "", cfg, fmt.Errorf("config %s: dialog: %w", c.configPath, err)
-			}
-		}
-	}
-	if c.dataDir != "" {
-		dataDir = c.dataDir
-	}
-	return dataDir, cfg, nil
+// kbSettings reads the configuration file the way every subcommand does and returns the data directory and the
+// dialog section.
+func kbSettings(c commonFlags) (config.Config, error) {
+	return c.load()
 }
 
 func runKBCheck(args []string) int {
@@ -73,11 +50,11 @@ func runKBCheck(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	_, cfg, err := kbSettings(c)
+	full, err := kbSettings(c)
 	if err != nil {
 		return fail("kb check", err)
 	}
-	path := cfg.KBFile
+	path := full.Dialog.KBFile
 	if fs.NArg() == 1 {
 		path = fs.Arg(0)
 	}
@@ -104,7 +81,7 @@ func runKBSuggest(args []string) int {
 	fs := newFlagSet("kb suggest", "[-config FILE] [-data DIR] [-log FILE] [-threshold X] [-min N] [-json]")
 	var c commonFlags
 	c.register(fs)
-	logPath := fs.String("log", "", "unanswered-questions JSONL `FILE` (default: DATA/unanswered.jsonl, from the config's dialog.unanswered_log)")
+	logPath := fs.String("log", "", "read only this unanswered-questions JSONL `FILE` (default: the call-record store, and DATA/<dialog.unanswered_log> when it exists)")
 	threshold := fs.Float64("threshold", 0.15, "merge groups whose average cosine similarity is above `X` (0..1)")
 	minCount := fs.Int("min", 1, "print only clusters with at least `N` questions")
 	asJSON := fs.Bool("json", false, "print the clusters as one JSON array")
@@ -115,31 +92,18 @@ func runKBSuggest(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	dataDir, cfg, err := kbSettings(c)
+	full, err := kbSettings(c)
 	if err != nil {
 		return fail("kb suggest", err)
 	}
-	path := *logPath
-	if path == "" {
-		if cfg.UnansweredLog == "" {
-			return fail("kb suggest", fmt.Errorf("dialog.unanswered_log is empty in the configuration and no -log was given"))
-		}
-		path = cfg.UnansweredLog
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dataDir, path)
-		}
-	}
-	qs, err := dialog.ReadUnanswered(path)
+	cfg := full.Dialog
+	texts, sources, err := unansweredQuestions(full, *logPath)
 	if err != nil {
 		return fail("kb suggest", err)
 	}
 	kb, err := dialog.LoadKB(cfg.KBFile)
 	if err != nil {
 		kb = nil // synonyms only help; a broken knowledge base is reported by `kb check`
-	}
-	texts := make([]string, len(qs))
-	for i, q := range qs {
-		texts[i] = q.Text
 	}
 	clusters := dialog.ClusterQuestions(texts, kb, dialog.ClusterOptions{Threshold: *threshold})
 	var shown []dialog.Cluster
@@ -156,7 +120,7 @@ func runKBSuggest(args []string) int {
 		fmt.Println(string(b))
 		return 0
 	}
-	fmt.Printf("%d unanswered questions in %s, %d clusters\n", len(qs), path, len(clusters))
+	fmt.Printf("%d unanswered questions from %s, %d clusters\n", len(texts), strings.Join(sources, " and "), len(clusters))
 	for i, cl := range shown {
 		fmt.Printf("\n#%d  %d question(s)  about: %v\n", i+1, cl.Count, cl.Terms)
 		for _, ex := range cl.Examples {
@@ -164,4 +128,58 @@ func runKBSuggest(args []string) int {
 		}
 	}
 	return 0
+}
+
+// unansweredQuestions gathers the questions to cluster: from logFile alone when given; otherwise from the
+// call-record store (where `hotline serve` keeps them) and the JSONL log of dialog.unanswered_log when present.
+func unansweredQuestions(cfg config.Config, logFile string) (texts, sources []string, err error) {
+	fromFile := func(path string) error {
+		qs, err := dialog.ReadUnanswered(path)
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			texts = append(texts, q.Text)
+		}
+		sources = append(sources, path)
+		return nil
+	}
+	if logFile != "" {
+		if _, err := os.Stat(logFile); err != nil {
+			return nil, nil, fmt.Errorf("unanswered log: %w", err)
+		}
+		return texts, sources, fromFile(logFile)
+	}
+	scfg := cfg.Store
+	scfg.DataDir = cfg.DataDir
+	if _, statErr := os.Stat(scfg.SQLitePath()); scfg.Driver != "sqlite" || statErr == nil {
+		ctx := context.Background()
+		st, err := store.Open(ctx, scfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer st.Close()
+		qs, err := st.ListUnanswered(ctx, time.Time{}, time.Time{})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, q := range qs {
+			texts = append(texts, q.Text)
+		}
+		sources = append(sources, "the call-record store")
+	}
+	if p := cfg.Dialog.UnansweredLog; p != "" {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cfg.DataDir, p)
+		}
+		if _, err := os.Stat(p); err == nil {
+			if err := fromFile(p); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(sources) == 0 {
+		return nil, nil, fmt.Errorf("no unanswered questions: no call records under %s (is -data right?) and no log file", cfg.DataDir)
+	}
+	return texts, sources, nil
 }
