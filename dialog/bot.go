@@ -158,3 +158,30 @@ func (b *Bot) effectiveConfidence(match, asrConf float64) float64 {
 	w := b.cfg.ASRConfidenceWeight
 	return match * (1 - w + w*asrConf)
 }
+
+// Run does the bot's background work until ctx ends: when Config.Speech.Prewarm is set, it warms the speech
+// cache with every phrase and answer at start and again after each knowledge-base reload (at low priority: a
+// caller's synthesis always goes first). Start it once, in its own goroutine, next to KBStore.Watch.
+func (b *Bot) Run(ctx context.Context) {
+	if !b.cfg.Speech.Prewarm || b.synth == nil {
+		<-ctx.Done()
+		return
+	}
+	reloaded := make(chan struct{}, 1)
+	b.kb.OnReload(func(*KB) {
+		select {
+		case reloaded <- struct{}{}:
+		default:
+		}
+	})
+	for {
+		if err := b.Prewarm(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("speech cache not warmed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-reloaded:
+		}
+	}
+}

@@ -18,7 +18,7 @@
 //	go store.Watch(ctx, cfg.KBReloadInterval)                    // hot reload; a broken file keeps the old KB
 //	synth, _ := dialog.NewSynthesizer(cfg.Speech, metrics)        // flite voice + LRU cache, 8 kHz
 //	bot := dialog.New(cfg, store, synth, log, dialog.WithMetrics(metrics), dialog.WithUnansweredLog(ulog))
-//	go bot.Prewarm(ctx)                                           // cache every phrase and answer in the background
+//	go bot.Run(ctx)                                               // warms the speech cache (again after each reload)
 //
 //	conv := bot.NewConversation(callID, dialog.AnsweredAt(answered))
 //	r := conv.Greeting()                                          // after the gateway's announcement

@@ -3,6 +3,7 @@ package dialog
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,5 +232,43 @@ func TestHoldMusicIsASoftLoopWithoutClicks(t *testing.T) {
 		if s > 300 || s < -300 {
 			t.Fatalf("loop edge sample %d would click", s)
 		}
+	}
+}
+
+func TestRunWarmsTheCacheWithEveryPhrase(t *testing.T) {
+	f, err := NewFlite("kal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := NewCache(f, 4096, 64<<20, nil)
+	store, _ := NewKBStore("", nil, nil)
+	bot := New(DefaultConfig(), store, cache, nil)
+	want := 0
+	seen := map[string]bool{}
+	for _, p := range bot.Phrases() {
+		for _, s := range SplitSentences(p) {
+			if k := strings.Join(strings.Fields(s), " "); !seen[k] {
+				seen[k] = true
+				want++
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { bot.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(60 * time.Second)
+	for cache.Len() < want && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if cache.Len() < want {
+		t.Fatalf("cache holds %d of %d sentences after warming", cache.Len(), want)
+	}
+	// A caller's sentence now comes from the cache.
+	before := cache.Stats().Misses
+	bot.NewSpeechSource(ctx, DefaultConfig().Phrases.Greeting)
+	time.Sleep(20 * time.Millisecond)
+	if cache.Stats().Misses != before {
+		t.Fatal("the greeting was synthesised again")
 	}
 }
