@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Config is the `agent:` section of the configuration file. Durations are Go durations ("15s").
+// Config is the `agents:` section of the configuration file. Durations are Go durations ("15s").
 type Config struct {
 	// ring_timeout: how long a call rings at one agent before it goes to the next ("15s").
 	RingTimeout time.Duration `yaml:"ring_timeout"`
@@ -122,7 +122,7 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	pos := func(name string, d time.Duration) error {
 		if d <= 0 {
-			return fmt.Errorf("agent.%s: %v must be positive", name, d)
+			return fmt.Errorf("agents.%s: %v must be positive", name, d)
 		}
 		return nil
 	}
@@ -135,29 +135,29 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.ReassureEvery < 0 {
-		return fmt.Errorf("agent.reassure_every: %v must not be negative", c.ReassureEvery)
+		return fmt.Errorf("agents.reassure_every: %v must not be negative", c.ReassureEvery)
 	}
 	switch c.Overflow {
 	case NextBot, NextVoicemail, NextRefer:
 	default:
-		return fmt.Errorf("agent.overflow: %q is not bot, voicemail or refer", c.Overflow)
+		return fmt.Errorf("agents.overflow: %q is not bot, voicemail or refer", c.Overflow)
 	}
 	switch c.OnAgentLost {
 	case NextRequeue, NextBot:
 	default:
-		return fmt.Errorf("agent.on_agent_lost: %q is not requeue or bot", c.OnAgentLost)
+		return fmt.Errorf("agents.on_agent_lost: %q is not requeue or bot", c.OnAgentLost)
 	}
 	if c.DemoAgent == "" {
-		return errors.New("agent.demo_agent: must not be empty")
+		return errors.New("agents.demo_agent: must not be empty")
 	}
 	for _, o := range c.AllowedOrigins {
 		u, err := url.Parse(o)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("agent.allowed_origins: %q is not scheme://host[:port]", o)
+			return fmt.Errorf("agents.allowed_origins: %q is not scheme://host[:port]", o)
 		}
 	}
 	if _, err := c.BusinessHours.compile(); err != nil {
-		return fmt.Errorf("agent.business_hours: %w", err)
+		return fmt.Errorf("agents.business_hours: %w", err)
 	}
 	return c.ICE.validate()
 }
@@ -165,21 +165,21 @@ func (c Config) Validate() error {
 func (c ICEConfig) validate() error {
 	for _, u := range c.STUNURLs {
 		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") {
-			return fmt.Errorf("agent.ice.stun_urls: %q is not a stun or stuns URL", u)
+			return fmt.Errorf("agents.ice.stun_urls: %q is not a stun or stuns URL", u)
 		}
 	}
 	for _, u := range c.TURNURLs {
 		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
-			return fmt.Errorf("agent.ice.turn_urls: %q is not a turn or turns URL", u)
+			return fmt.Errorf("agents.ice.turn_urls: %q is not a turn or turns URL", u)
 		}
 	}
 	for _, ip := range append(append([]string{}, c.IPs...), c.NAT1To1IPs...) {
 		if net.ParseIP(ip) == nil {
-			return fmt.Errorf("agent.ice: %q is not an IP address", ip)
+			return fmt.Errorf("agents.ice: %q is not an IP address", ip)
 		}
 	}
 	if (c.UDPPortMin == 0) != (c.UDPPortMax == 0) || c.UDPPortMin > c.UDPPortMax {
-		return fmt.Errorf("agent.ice.udp_port_min/udp_port_max: %d-%d is not a range (set both, min <= max)", c.UDPPortMin, c.UDPPortMax)
+		return fmt.Errorf("agents.ice.udp_port_min/udp_port_max: %d-%d is not a range (set both, min <= max)", c.UDPPortMin, c.UDPPortMax)
 	}
 	return nil
 }

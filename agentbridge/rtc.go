@@ -49,7 +49,7 @@ func newRTCEngine(cfg ICEConfig) (*rtcEngine, error) {
 		se.SetICETimeouts(3*time.Second, 8*time.Second, time.Second)
 		if cfg.UDPPortMin != 0 {
 			if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-				return nil, fmt.Errorf("agent.ice.udp_port_min/max %d-%d: %w", cfg.UDPPortMin, cfg.UDPPortMax, err)
+				return nil, fmt.Errorf("agents.ice.udp_port_min/max %d-%d: %w", cfg.UDPPortMin, cfg.UDPPortMax, err)
 			}
 		}
 		if len(cfg.Interfaces) > 0 {
@@ -73,7 +73,7 @@ func newRTCEngine(cfg ICEConfig) (*rtcEngine, error) {
 		if len(cfg.NAT1To1IPs) > 0 {
 			if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
 				External: cfg.NAT1To1IPs, AsCandidateType: webrtc.ICECandidateTypeHost}); err != nil {
-				return nil, fmt.Errorf("agent.ice.nat_1to1_ips %v: %w", cfg.NAT1To1IPs, err)
+				return nil, fmt.Errorf("agents.ice.nat_1to1_ips %v: %w", cfg.NAT1To1IPs, err)
 			}
 		}
 		e.apis[i] = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))

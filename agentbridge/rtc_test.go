@@ -322,3 +322,34 @@ func TestLegPreparedWhileRingingCarriesNoAudioUntilAnswered(t *testing.T) {
 		t.Errorf("outcome %+v", res.out)
 	}
 }
+
+// FuzzRewriter feeds arbitrary timestamp sequences: the output must never run backwards, never leap further than
+// the wall clock allows, and number packets one by one.
+func FuzzRewriter(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 160, 20, 0, 0, 1, 64, 20, 255, 255, 255, 0, 20})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var w rewriter
+		now := int64(1e12)
+		var lastSeq uint16
+		var lastTS uint32
+		for i := 0; i+5 <= len(data); i += 5 {
+			ts := uint32(data[i])<<24 | uint32(data[i+1])<<16 | uint32(data[i+2])<<8 | uint32(data[i+3])
+			stepMS := int64(data[i+4])
+			now += stepMS * int64(time.Millisecond)
+			seq, out, _ := w.next(ts, 160, false, now)
+			if i > 0 {
+				if seq != lastSeq+1 {
+					t.Fatalf("seq %d after %d", seq, lastSeq)
+				}
+				d := out - lastTS
+				if int32(d) <= 0 {
+					t.Fatalf("timestamp went from %d to %d", lastTS, out)
+				}
+				if limit := uint32(stepMS*8) + maxLead + 160; d > limit {
+					t.Fatalf("timestamp leapt %d samples in %d ms", d, stepMS)
+				}
+			}
+			lastSeq, lastTS = seq, out
+		}
+	})
+}

@@ -139,10 +139,9 @@ func runAgent(args []string) int {
 	return 0
 }
 
-// agentStoreConfig is the store configuration of cfg: the defaults under the data directory (until the
-// configuration file has a store section of its own).
+// agentStoreConfig is the store section of cfg with its data directory, as `hotline serve` opens it.
 func agentStoreConfig(cfg config.Config) store.Config {
-	sc := store.DefaultConfig()
+	sc := cfg.Store
 	sc.DataDir = cfg.DataDir
 	return sc
 }
