@@ -176,7 +176,9 @@ func (e *Estimator) update() {
 		pa = logistic(e.cfg.Model.Arousal, e.dev)
 		pAngry = logistic(e.cfg.Model.Anger, e.dev)
 		d := e.dev
-		e.sadness = 1 / (1 + math.Exp(-(-2 - 0.8*d[devPitch] - 0.6*d[devLoudness] - 2*d[devRate] - 0.5*d[devRange])))
+		// Sadness (hand-set, conservative: EmoDB scores sad with calm, so nothing was fitted): lower, quieter,
+		// slower and flatter than the baseline, all at once.
+		e.sadness = 1 / (1 + math.Exp(-(-5 - 0.8*d[devPitch] - 0.4*d[devLoudness] - 3*d[devRate] - 0.5*d[devRange])))
 	} else {
 		e.sadness *= 0.7
 	}
@@ -228,7 +230,11 @@ func (e *Estimator) update() {
 		} else {
 			e.cand, e.candN, e.candStart = raw, 1, e.hold.end
 		}
-		if e.candN >= e.cfg.SwitchUpdates {
+		need := e.cfg.SwitchUpdates
+		if raw == Sad { // sadness is a slow state: it must persist twice as long before it is reported
+			need *= 2
+		}
+		if e.candN >= need {
 			e.state, e.level, e.candN = raw, level, 0
 		}
 	}

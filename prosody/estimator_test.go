@@ -171,3 +171,20 @@ func TestConfigValidateNamesTheKey(t *testing.T) {
 		t.Errorf("defaults invalid: %v", err)
 	}
 }
+
+func TestLowQuietSlowSpeechBecomesSadNotAgitated(t *testing.T) {
+	e, _ := NewEstimator(DefaultConfig())
+	feed(t, e, speechLike(160, 4, 0.2))
+	var s []float32 // four semitones lower, 12 dB quieter, half the syllable rate, flat
+	for len(s) < 6*SampleRate {
+		s = append(s, synth(127, 127, 0.3, 0.05, 0)...)
+		s = append(s, make([]float32, SampleRate/4)...)
+	}
+	feed(t, e, s)
+	if st, _ := e.State(); st != Sad {
+		t.Errorf("state %s (sadness %.2f, deviation %.1f), want sad", st, e.sadness, e.dev[:])
+	}
+	if e.Summary().State != Sad {
+		t.Errorf("summary %s, want sad", e.Summary().State)
+	}
+}
