@@ -201,3 +201,20 @@ func FuzzSDPNegotiation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStateless400 feeds arbitrary datagrams to the 400 builder: it must never panic, and what it sends must be
+// a 400 that copies only the addressing headers.
+func FuzzStateless400(f *testing.F) {
+	f.Add([]byte("INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: x\r\n\r\n"))
+	f.Add([]byte("SIP/2.0 200 OK\r\n\r\n"))
+	f.Add([]byte{0, 1, 2})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res := stateless400(data, errors.New("fuzz"))
+		if res == nil {
+			return
+		}
+		if !strings.HasPrefix(string(res), "SIP/2.0 400 Bad Request\r\n") || !strings.HasSuffix(string(res), "\r\n\r\n") {
+			t.Fatalf("bad 400: %q", res)
+		}
+	})
+}

@@ -482,3 +482,21 @@ func TestTrunkKeepAliveSendsOPTIONS(t *testing.T) {
 		t.Fatalf("sipp trunk exit %d: want two OPTIONS keep-alives", code)
 	}
 }
+
+func TestSippTransferToBusyTargetFailsAndKeepsTheCall(t *testing.T) {
+	result := make(chan error, 1)
+	ts := startServer(t, nil, func(ctx context.Context, c *Call) {
+		result <- c.Transfer(ctx, "sip:200@127.0.0.1")
+		<-ctx.Done()
+	})
+	if code := (sippRun{scenario: "refer_busy.xml", target: ts.Addr("udp")}).run(t); code != 0 {
+		t.Fatalf("sipp exit %d", code)
+	}
+	err := <-result
+	if !errors.Is(err, ErrTransferFailed) || !strings.Contains(err.Error(), "486") {
+		t.Fatalf("Transfer: %v, want ErrTransferFailed naming 486", err)
+	}
+	if end := ts.nextEnd(t); end.Cause != causeRemoteBye {
+		t.Fatalf("call end %+v, want it up until the caller's BYE", end)
+	}
+}
