@@ -122,7 +122,8 @@ type Outcome struct {
 	Agent string
 	// QueuedSince is when the caller started waiting (give it back in QueuedCall when re-queuing).
 	QueuedSince time.Time
-	// WaitMS is the time from QueuedSince to the answer (or to leaving the queue); RingMS the total ringing time
+	// WaitMS is the time this Enqueue waited until the answer (or until the call left the queue), so the waits
+	// of a re-queued call add up; RingMS the total ringing time
 	// of every offer; TalkMS the time from the answer to the end.
 	WaitMS, RingMS, TalkMS int64
 	// WrapUp delivers the agent's disposition and notes once (then closes) when an agent answered; nil otherwise.

@@ -115,7 +115,8 @@ type call struct {
 	q          QueuedCall
 	ctx        context.Context // the Enqueue context (immutable)
 	log        *slog.Logger    // immutable
-	since      time.Time       // immutable
+	since      time.Time       // immutable: when the caller started waiting (the place in the queue)
+	entered    time.Time       // immutable: when this Enqueue began
 	state      callState
 	agent      *agent
 	conn       *wsConn // the page that answered (or came back)
@@ -173,7 +174,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 	log := b.log.With("call_id", q.ID)
 	overflow := func(reason string) (Outcome, error) {
 		out.Result, out.Next, out.Reason = ResultOverflow, b.cfg.Overflow, reason
-		out.WaitMS = time.Since(since).Milliseconds()
+		out.WaitMS = time.Since(now).Milliseconds()
 		b.metrics.outcome(out.Result, out.Next)
 		b.metrics.wait(ResultOverflow, time.Since(since).Seconds())
 		log.Info("queue overflow", "reason", reason, "next", out.Next, "wait_ms", out.WaitMS)
@@ -185,7 +186,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &call{q: q, ctx: ctx, log: log, since: since, tried: map[string]time.Time{}, report: q.Report,
+	c := &call{q: q, ctx: ctx, log: log, since: since, entered: now, tried: map[string]time.Time{}, report: q.Report,
 		events: make(chan event, 64)}
 	if c.report.CallID == "" {
 		c.report.CallID = q.ID
@@ -255,7 +256,7 @@ func (b *Bridge) Enqueue(ctx context.Context, q QueuedCall) (Outcome, error) {
 		case <-ctx.Done():
 			if b.leaveQueue(c, "caller_hangup") {
 				out.Result = ResultAbandoned
-				out.WaitMS, out.RingMS = time.Since(since).Milliseconds(), c.ringTotal.Milliseconds()
+				out.WaitMS, out.RingMS = time.Since(now).Milliseconds(), c.ringTotal.Milliseconds()
 				b.metrics.outcome(out.Result, out.Next)
 				b.metrics.wait(ResultAbandoned, time.Since(since).Seconds())
 				log.Info("caller hung up while waiting", "wait_ms", out.WaitMS)
@@ -508,7 +509,7 @@ func (b *Bridge) talk(ctx context.Context, c *call, player *holdPlayer, out Outc
 	b.mu.Lock()
 	a, conn := c.agent, c.conn
 	out.Agent = a.name
-	out.WaitMS, out.RingMS = c.answeredAt.Sub(c.since).Milliseconds(), c.ringTotal.Milliseconds()
+	out.WaitMS, out.RingMS = c.answeredAt.Sub(c.entered).Milliseconds(), c.ringTotal.Milliseconds()
 	b.avgWait = (b.avgWait*4 + c.answeredAt.Sub(c.since)) / 5
 	b.mu.Unlock()
 	b.metrics.wait("answered", float64(out.WaitMS)/1000)
