@@ -97,11 +97,22 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 		offer = &rm
 	}
+	// Merged requests (RFC 3261 §8.2.2.2): the same INVITE on another branch (a fork that looped back, or an
+	// RFC 2543 client's retransmission) must not become a second call.
+	mkey := mergeKey(req)
+	s.mu.Lock()
+	merged := s.inviteKeys[mkey]
+	s.mu.Unlock()
+	if merged {
+		refuse(482, "Loop Detected", "merged_request", "same INVITE already being served on another branch")
+		return
+	}
 	// Admission.
 	s.mu.Lock()
 	full := s.admitted >= cfg.MaxCalls
 	if !full {
 		s.admitted++
+		s.inviteKeys[mkey] = true
 	}
 	s.mu.Unlock()
 	if full {
@@ -115,6 +126,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 			admitted = false
 			s.mu.Lock()
 			s.admitted--
+			delete(s.inviteKeys, mkey)
 			s.mu.Unlock()
 		}
 	}
@@ -149,6 +161,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	go c.run()
+}
+
+// mergeKey identifies an INVITE across branches: Call-ID, From tag and CSeq.
+func mergeKey(req *sip.Request) string {
+	tag, _ := req.From().Params.Get("tag")
+	return callIDOf(req) + "|" + tag + "|" + strconv.FormatUint(uint64(req.CSeq().SeqNo), 10)
 }
 
 // unsupportedRequire returns the Require options we do not support ("" when all are fine).

@@ -275,3 +275,40 @@ func TestRetransmittedINVITEWithoutACKIsOneCallThatEndsAndIsReleased(t *testing.
 		t.Fatalf("%d active calls after the missing ACK", n)
 	}
 }
+
+func TestSameINVITEOnAnotherBranchGets482(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.RingTime = 2 * time.Second }, func(ctx context.Context, c *Call) {})
+	conn, err := net.Dial("udp", ts.Addr("udp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	la := conn.LocalAddr().String()
+	sdp := "v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
+	invite := func(branch string) string {
+		return "INVITE sip:1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP " + la + ";branch=" + branch + ";rport\r\n" +
+			"From: <sip:x@127.0.0.1>;tag=1\r\nTo: <sip:1@127.0.0.1>\r\nCall-ID: merged-1\r\nCSeq: 1 INVITE\r\n" +
+			"Contact: <sip:x@" + la + ">\r\nContent-Type: application/sdp\r\nContent-Length: " + fmt.Sprint(len(sdp)) + "\r\n\r\n" + sdp
+	}
+	if _, err := conn.Write([]byte(invite("z9hG4bKfirst"))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := conn.Write([]byte(invite("z9hG4bKsecond"))); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	_ = conn.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			t.Fatalf("no 482 for the second branch: %v", err)
+		}
+		if strings.HasPrefix(string(buf[:n]), "SIP/2.0 482") && strings.Contains(string(buf[:n]), "z9hG4bKsecond") {
+			break
+		}
+	}
+	if got := metricValue(t, ts.m.calls); got != 1 {
+		t.Fatalf("calls_total %v, want 1", got)
+	}
+}

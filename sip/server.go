@@ -73,8 +73,10 @@ type Server struct {
 	mu       sync.Mutex
 	calls    map[string]*Call // by sipgo dialog id
 	admitted int
-	addrs    map[string]string // bound address by transport
-	udpLaddr sip.Addr          // the UDP listener, the source of our UDP requests
+	// inviteKeys are the INVITEs (Call-ID, From tag, CSeq) of admitted calls, to refuse merged requests.
+	inviteKeys map[string]bool
+	addrs      map[string]string // bound address by transport
+	udpLaddr   sip.Addr          // the UDP listener, the source of our UDP requests
 
 	draining atomic.Bool
 	closing  atomic.Bool
@@ -107,11 +109,12 @@ func NewServer(cfg Config, pool *media.PortPool, handler Handler, m *Metrics, lo
 	s := &Server{
 		log: log.With("component", "sip"), m: m, pool: pool, handler: handler,
 		cfg: cfg, access: access,
-		calls:    map[string]*Call{},
-		addrs:    map[string]string{},
-		clients:  map[string]*sipgo.Client{},
-		contact:  map[string]sip.ContactHeader{},
-		reloadCh: make(chan Config, 1),
+		calls:      map[string]*Call{},
+		inviteKeys: map[string]bool{},
+		addrs:      map[string]string{},
+		clients:    map[string]*sipgo.Client{},
+		contact:    map[string]sip.ContactHeader{},
+		reloadCh:   make(chan Config, 1),
 	}
 	for _, o := range opts {
 		o(s)
