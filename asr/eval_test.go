@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -251,3 +252,26 @@ func droppedCount(e *Embedded) int { return int(e.dropCount.Load()) }
 func resetDropped(e *Embedded)     { e.dropCount.Store(0) }
 
 var _ = fmt.Sprint
+
+// pitchTranscripts are the FDA sentences of ../shared/audio/pitch (orthographic.index), both speakers.
+func pitchTranscripts(t testing.TB, dir string) []transcript {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "orthographic.index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []transcript
+	for _, line := range strings.Split(string(data), "\n") {
+		num, text, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		for _, sp := range []string{"rl", "sb"} {
+			p := filepath.Join(dir, sp+num+".wav")
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, transcript{sp + num, p, text})
+			}
+		}
+	}
+	return out
+}

@@ -131,29 +131,6 @@ func asrTranscripts(dir string) []transcript {
 	return ts
 }
 
-// pitchTranscripts are the FDA sentences of ../shared/audio/pitch (orthographic.index), both speakers.
-func pitchTranscripts(t testing.TB, dir string) []transcript {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, "orthographic.index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []transcript
-	for _, line := range strings.Split(string(data), "\n") {
-		num, text, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if !ok {
-			continue
-		}
-		for _, sp := range []string{"rl", "sb"} {
-			p := filepath.Join(dir, sp+num+".wav")
-			if _, err := os.Stat(p); err == nil {
-				out = append(out, transcript{sp + num, p, text})
-			}
-		}
-	}
-	return out
-}
-
 // recognise runs one recording through a stream of r as fast as it takes it.
 func recognise(t testing.TB, r Recognizer, pcm []int16, rate int, domain bool) Result {
 	t.Helper()
