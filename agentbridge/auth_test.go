@@ -234,3 +234,33 @@ func TestPageAndSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+func TestRemovedAccountCannotOpenThePhone(t *testing.T) {
+	h := newHarness(t, nil, Hooks{})
+	h.addAccount("ann", "password1", RoleAgent)
+	cl, _ := h.login("ann", "password1")
+	if err := h.store.DeleteAccount(context.Background(), "ann"); err != nil {
+		t.Fatal(err)
+	}
+	su, _ := url.Parse(h.srv.URL)
+	hdr := http.Header{"Origin": {h.srv.URL}}
+	for _, c := range cl.Jar.Cookies(su) {
+		hdr.Add("Cookie", c.Name+"="+c.Value)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+su.Host+"/ws/agent", hdr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m inMsg
+	if err := ws.ReadJSON(&m); err != nil || m.Type != "error" {
+		t.Fatalf("first message %s %s (%v), want an error", m.Type, m.Data, err)
+	}
+	if err := ws.ReadJSON(&m); err == nil {
+		t.Errorf("the connection stayed open: %s", m.Type)
+	}
+	if len(h.b.Agents()) != 0 {
+		t.Errorf("agents logged in: %+v", h.b.Agents())
+	}
+}

@@ -2,6 +2,7 @@ package agentbridge
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/hotline/hotline/store"
 )
 
 // wsConn is one open page. Writes go through out, drained by the writer goroutine; a page that cannot keep up
@@ -121,8 +124,19 @@ func (b *Bridge) handleAgentWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var skills []string
-	if acct, err := b.accounts.GetAccount(r.Context(), conn.user); err == nil && acct != nil {
+	acct, err := b.accounts.GetAccount(r.Context(), conn.user)
+	switch {
+	case err == nil && acct != nil:
 		skills = acct.Skills
+	case errors.Is(err, store.ErrNotFound) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+		// The account was removed (`hotline agent remove`) while its session lived on.
+		b.sessions.dropUser(conn.user, "")
+		if msg, err := marshalMsg("error", msgError{Message: "this account no longer exists"}); err == nil {
+			_ = conn.ws.SetWriteDeadline(time.Now().Add(time.Second))
+			_ = conn.ws.WriteMessage(websocket.TextMessage, msg)
+		}
+		conn.close()
+		return
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); conn.writeLoop(b.cfg.Heartbeat) }()
