@@ -35,7 +35,10 @@ func (s *server) handleCall(ctx context.Context, c *sip.Call) {
 	if s.cfg.Call.Record {
 		cs.startRecording()
 	}
-	cs.openRecognition(ctx)
+	// Opening the recogniser may wait for a decoder to load (seconds, in C, not interruptible): neither the
+	// announcement nor the end of the call waits for it, so it belongs to the server's background work.
+	s.bg.Add(1)
+	go cs.openRecognition(ctx)
 	cs.wg.Add(1)
 	go cs.listen(ctx)
 
@@ -66,8 +69,9 @@ type callSession struct {
 	conv *dialog.Conversation
 	wg   sync.WaitGroup
 
-	recog   asr.Stream // nil when recognition is unavailable
-	results <-chan asr.Result
+	recogReady chan struct{} // closed once openRecognition is done (recog may still be nil)
+	recog      asr.Stream    // nil when recognition is unavailable; set before recogReady closes
+	results    <-chan asr.Result
 
 	mu           sync.Mutex
 	voice        *voiceTrack // the caller's voice
@@ -82,6 +86,7 @@ type callSession struct {
 	outcome      store.Outcome
 	inspector    *quality.Inspector
 	agent        *agentLeg // nil until an agent takes the call
+	finished     bool      // the handler returned; a late recognition stream is closed at once
 	cardGuard    *quality.DTMFGuard
 }
 
@@ -102,7 +107,8 @@ func (s *server) newCallSession(c *sip.Call) (*callSession, error) {
 			ID: c.ID(), SIPCallID: c.SIPCallID(), Caller: caller, CallerPrivate: c.Private(),
 			StartedAt: c.StartedAt(), AnsweredAt: c.AnsweredAt(), SIPStatus: 200,
 		},
-		cardGuard: quality.NewDTMFGuard(2 * time.Second),
+		cardGuard:  quality.NewDTMFGuard(s.cfg.Quality.DTMFHold),
+		recogReady: make(chan struct{}),
 	}
 	cs.conv = s.bot.NewConversation(c.ID(), dialog.AnsweredAt(c.AnsweredAt()))
 	s.callsMu.Lock()
@@ -122,7 +128,11 @@ func (cs *callSession) opening() dialog.Reply {
 		}
 	default:
 	}
-	if cs.recog == nil {
+	// The recogniser usually opened during the announcement; if a decoder is still loading, greet anyway
+	// rather than leave the caller in silence — converse picks the stream up when it comes.
+	wait, cancel := context.WithTimeout(cs.c.Context(), 500*time.Millisecond)
+	defer cancel()
+	if recog, _ := cs.recognition(wait); recog == nil && wait.Err() == nil {
 		return cs.conv.OnRecognitionUnavailable()
 	}
 	return cs.conv.Greeting()
@@ -153,15 +163,35 @@ func (cs *callSession) startRecording() {
 // openRecognition starts the caller's recognition stream; when no recogniser can be had the call goes on
 // without one and the conversation degrades (DTMF, agent).
 func (cs *callSession) openRecognition(ctx context.Context) {
+	defer cs.s.bg.Done()
+	defer close(cs.recogReady)
 	if cs.s.recognizer == nil || cs.s.cfg.Call.NoBot {
 		return
 	}
-	st, err := cs.s.recognizer.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID(), SampleRate: media.SampleRate, Domain: true})
+	st, err := cs.s.recognizer.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID(), SampleRate: media.SampleRate, Domain: cs.s.cfg.ASR.Domain})
 	if err != nil {
 		cs.log.Warn("recognition unavailable for this call", "err", err)
 		return
 	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.finished { // the call ended while the decoder loaded
+		_ = st.Close()
+		return
+	}
 	cs.recog, cs.results = st, st.Results()
+}
+
+// recognizer waits until the recognition stream is open (or known to be unavailable) and returns it.
+func (cs *callSession) recognition(ctx context.Context) (asr.Stream, <-chan asr.Result) {
+	select {
+	case <-cs.recogReady:
+	case <-ctx.Done():
+		return nil, nil
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.recog, cs.results
 }
 
 // listen feeds every 20 ms frame of the caller's voice to the emotion estimator, the recogniser and the barge-in
@@ -189,7 +219,8 @@ func (cs *callSession) listen(ctx context.Context) {
 			speaking, stop := cs.bargeable && cs.speaking != nil, cs.stopSpeaking
 			cs.speaking.lastFrame(&sent)
 			bargedIn := cs.bargeIn.Frame(f[:], sent[:])
-			if cs.streamStart.IsZero() {
+			recog := cs.recog
+			if recog != nil && cs.streamStart.IsZero() {
 				cs.streamStart = time.Now()
 			}
 			cs.mu.Unlock()
@@ -197,8 +228,8 @@ func (cs *callSession) listen(ctx context.Context) {
 				cs.log.Info("barge-in: caller spoke over the prompt")
 				stop()
 			}
-			if cs.recog != nil {
-				_ = cs.recog.Write(f[:]) // never blocks; a failed stream reports on Results
+			if recog != nil {
+				_ = recog.Write(f[:]) // never blocks; a failed stream reports on Results
 			}
 		}
 	}
@@ -242,6 +273,13 @@ func (cs *callSession) speak(ctx context.Context, text string, bargeable bool, o
 	}
 	playErr := cs.m.Play(playCtx, src, opts...)
 	cancel()
+	if ctx.Err() != nil {
+		// The call is over: a sentence still being synthesised (in C, not interruptible) finishes in the
+		// background rather than hold up the end of the call.
+		cs.s.bg.Add(1)
+		go func() { defer cs.s.bg.Done(); <-synthDone }()
+		return false, ctx.Err()
+	}
 	if err := <-synthDone; err != nil && !errors.Is(err, context.Canceled) {
 		cs.log.Error("speech synthesis failed", "err", err)
 	}
@@ -301,12 +339,27 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 
 		var noInputC <-chan time.Time
 		var timer *time.Timer
+		cs.mu.Lock()
+		results := cs.results
+		cs.mu.Unlock()
+		ready := cs.recogReady
+		if results != nil {
+			ready = nil
+		}
 	wait:
 		for {
 			select {
+			case <-ready: // the recogniser came (or failed) after the greeting started
+				ready = nil
+				if _, results = cs.recognition(ctx); results == nil {
+					reply = cs.conv.OnRecognitionUnavailable()
+					break wait
+				}
 			case <-ctx.Done():
-				cs.stopSpeech()
-				<-spoken
+				if spoken != nil {
+					cs.stopSpeech()
+					<-spoken
+				}
 				return ""
 			case err := <-spoken:
 				if err != nil {
@@ -325,10 +378,12 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				cs.onDTMF(d)
 				reply = cs.conv.OnDTMF(d.Digit)
 				break wait
-			case r, ok := <-cs.results:
+			case r, ok := <-results:
 				if !ok || r.Err != nil {
 					cs.log.Warn("recognition failed mid-call", "err", r.Err)
+					cs.mu.Lock()
 					cs.results, cs.recog = nil, nil
+					cs.mu.Unlock()
 					reply = cs.conv.OnRecognitionUnavailable()
 					break wait
 				}
@@ -413,11 +468,12 @@ func (cs *callSession) addLine(who string, at float64, text string) {
 // the words, the estimator their emotion.
 func (cs *callSession) transcribeCaller(ctx context.Context) {
 	defer cs.wg.Done()
+	_, results := cs.recognition(ctx)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case r, ok := <-cs.results:
+		case r, ok := <-results:
 			if !ok || r.Err != nil {
 				return
 			}
@@ -517,10 +573,8 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 	defer stopAgentLeg()
 	cs.wg.Add(1)
 	go cs.liveUpdates(updCtx)
-	if cs.results != nil {
-		cs.wg.Add(1)
-		go cs.transcribeCaller(updCtx)
-	}
+	cs.wg.Add(1)
+	go cs.transcribeCaller(updCtx)
 
 	var since time.Time
 	for {
@@ -630,8 +684,12 @@ func (cs *callSession) awaitWrapUp(ch <-chan agentbridge.WrapUp) {
 // finish runs when the handler returns: recognition closed, observers stopped. The record is completed by
 // onCallEnd with the signalling's final account.
 func (cs *callSession) finish() {
-	if cs.recog != nil {
-		_ = cs.recog.Close()
+	cs.mu.Lock()
+	recog := cs.recog
+	cs.finished = true
+	cs.mu.Unlock()
+	if recog != nil {
+		_ = recog.Close()
 	}
 	cs.wg.Wait()
 }

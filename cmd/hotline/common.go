@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/hotline/hotline/config"
+	"github.com/hotline/hotline/quality"
 )
 
 // commonFlags are the flags every subcommand takes: -config FILE and -data DIR.
@@ -59,10 +60,11 @@ func newLogger(cfg config.LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	// Card numbers never reach the log, whoever logs them.
 	if cfg.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(quality.NewMaskingHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(quality.NewMaskingHandler(slog.NewTextHandler(w, opts)))
 }
 
 // fail prints an error for a subcommand and returns exit status 1.

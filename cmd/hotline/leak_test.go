@@ -52,33 +52,39 @@ func TestServeReturnsToIdleAfterCalls(t *testing.T) {
 		t.Skip("runs many calls")
 	}
 	p := startServe(t, shortTimers)
-	time.Sleep(500 * time.Millisecond) // start-up work (decoder warm-up) settles
-	baseG, baseFD := p.gauges(t)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	uri := "sip:hotline@" + p.sipAddr
+
+	// Warm up first: pools (recognition decoders, synthesis cache) grow to what concurrent calls need and stay.
+	concurrent := func(n int) {
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if _, code := runDial(t, ctx, "-hangup-after", "1s", uri); code != 0 {
+					errs <- fmt.Errorf("concurrent call %d failed", i)
+				}
+			}(i)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+	concurrent(5)
+	time.Sleep(time.Second)
+	baseG, baseFD := p.gauges(t)
+
 	for i := 0; i < 10; i++ {
 		if _, code := runDial(t, ctx, "-hangup-after", "300ms", uri); code != 0 {
 			t.Fatalf("sequential call %d failed", i)
 		}
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 10)
-	for i := 0; i < 10; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			if _, code := runDial(t, ctx, "-hangup-after", "1s", uri); code != 0 {
-				errs <- fmt.Errorf("concurrent call %d failed", i)
-			}
-		}(i)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	concurrent(5)
 
 	// Everything a call started must be gone once the timers and the drain have passed.
 	var g, fd float64
