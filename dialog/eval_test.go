@@ -178,7 +178,7 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	var all tally
+	var all, confirmed tally
 	byVoice := map[string]*tally{}
 	byCat := map[string]*tally{}
 	var recMS []float64
@@ -204,6 +204,15 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 			conf /= float64(len(res.Words))
 		}
 		got, c := bot.Classify(res.Text, conf)
+		// The call records the intent of a confirmation question ("Is this about …?") too.
+		gotC := got
+		if m := bot.Understand(res.Text); got == "" && m.Intent != "" && c >= bot.Config().ConfirmConfidence {
+			gotC = m.Intent
+		}
+		confirmed.n++
+		if gotC == q.Intent {
+			confirmed.ok++
+		}
 		for _, tl := range []*tally{&all, get(byVoice, v), get(byCat, category(q.Intent))} {
 			tl.n++
 			if got == q.Intent {
@@ -214,7 +223,7 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 			t.Logf("miss (%s): want %q got %q (%.2f): said %q heard %q", v, q.Intent, got, c, q.Text, res.Text)
 		}
 	}
-	fmt.Printf("intent accuracy, spoken (flite → phone line → embedded recogniser, domain model → classify): %v\n", all)
+	fmt.Printf("intent accuracy, spoken (flite → phone line → embedded recogniser, domain model → classify): %v; answered or confirmed: %v\n", all, confirmed)
 	for _, v := range voices {
 		fmt.Printf("  voice %-6s %v\n", v, byVoice[v])
 	}
