@@ -748,6 +748,7 @@ func (s *server) onCallEnd(end sip.CallEnd) {
 		cs.rec.EndedAt = end.EndedAt
 		cs.mu.Unlock()
 	}
+	s.metrics.record(&rec)
 	if !s.writer.Enqueue(&rec) {
 		s.log.Error("call record dropped: store queue full", "call_id", rec.ID)
 	}

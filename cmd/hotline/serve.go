@@ -94,6 +94,7 @@ type server struct {
 
 	callsMu sync.Mutex
 	calls   map[string]*callSession
+	metrics *callMetrics
 
 	// bg owns work that outlives a call's handler (waiting for an agent's wrap-up); bgCtx stops it.
 	bg     sync.WaitGroup
@@ -109,6 +110,7 @@ func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &server{cfg: cfg, common: common, log: log, reg: reg, mux: http.NewServeMux(), calls: map[string]*callSession{}}
 	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
+	s.metrics = newCallMetrics(reg)
 	ok := false
 	defer func() {
 		if !ok {
