@@ -164,8 +164,8 @@ func TestEndOfTurnWaitsLongerWhenTheCallerSoundsUnfinished(t *testing.T) {
 		if !res.EndOfTurn {
 			t.Errorf("final %+v: want end of turn after a complete sentence and 500 ms of silence", res)
 		}
-	case <-time.After(3 * time.Second):
-		t.Errorf("no end of turn within 500 ms of silence after a complete sentence")
+	case <-time.After(30 * time.Second): // audio time decides, not wall time: wait generously on a busy machine
+		t.Errorf("no end of turn within 500 ms of (audio) silence after a complete sentence")
 	}
 	st.Close()
 	if readsComplete("for the twentieth time that") {
