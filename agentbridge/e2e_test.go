@@ -326,7 +326,7 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 
 	h := newHarness(t, func(c *Config) {
 		c.RingTimeout = 30 * time.Second
-		c.ReconnectGrace = 1500 * time.Millisecond
+		c.ReconnectGrace = 3 * time.Second
 		c.ICE.IPs = []string{"127.0.0.1"}
 	}, Hooks{History: func(ctx context.Context, caller string) ([]PastCall, error) {
 		return []PastCall{{ID: "old-1", StartedAt: time.Now().Add(-48 * time.Hour), Outcome: "bot_resolved", Intent: "opening_hours"}}, nil
@@ -445,6 +445,23 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	if line.heardTone.Load() == 0 {
 		t.Error("after resuming the phone does not hear the agent")
 	}
+
+	// Reloading the page mid-call restores the call: the card, the state and the audio both ways.
+	reloadAt := time.Now()
+	br.run(t, "reload", chromedp.Reload())
+	br.waitAttr(t, "call-state", "data-value", 10*time.Second, func(v string) bool { return v == "talking" })
+	line.heardTone.Store(0)
+	br.waitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
+		db, err := strconv.ParseFloat(v, 64)
+		return err == nil && db > -60
+	})
+	for line.heardTone.Load() == 0 && time.Since(reloadAt) < 10*time.Second {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if line.heardTone.Load() == 0 {
+		t.Error("after reloading the page the phone does not hear the agent")
+	}
+	t.Logf("page reload mid-call → audio both ways again after %v", time.Since(reloadAt).Round(time.Millisecond))
 
 	h.b.AddTranscript("e2e-1", prosody.TranscriptLine{Who: "caller", At: 40, Text: "my parcel never arrived"})
 	h.b.UpdateReport("e2e-1", func() prosody.Report { r := report; r.Seq = 2; r.State = prosody.Angry; r.Level = 2; return r }())
