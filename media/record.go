@@ -17,7 +17,11 @@ type recorder struct {
 	q       chan stereoFrame
 	w       *WAVWriter
 	dropped atomic.Uint64
+	muted   atomic.Bool
 }
+
+// silentStereo is what a muted recording writes.
+var silentStereo stereoFrame
 
 // recordQueueFrames is the recorder's queue depth (5 s).
 const recordQueueFrames = 250
@@ -49,7 +53,18 @@ func (s *Session) Record(path string) error {
 	return nil
 }
 
+// SetRecordMuted silences the recording (both channels) while on is true, e.g. while the caller keys a card
+// number; the call's audio itself is untouched. It is cheap enough to call every frame.
+func (s *Session) SetRecordMuted(on bool) {
+	if r := s.rec.Load(); r != nil {
+		r.muted.Store(on)
+	}
+}
+
 func (r *recorder) push(f *stereoFrame) {
+	if r.muted.Load() {
+		f = &silentStereo
+	}
 	select {
 	case r.q <- *f:
 	default:

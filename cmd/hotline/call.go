@@ -219,6 +219,8 @@ func (cs *callSession) listen(ctx context.Context) {
 			speaking, stop := cs.bargeable && cs.speaking != nil, cs.stopSpeaking
 			cs.speaking.lastFrame(&sent)
 			bargedIn := cs.bargeIn.Frame(f[:], sent[:])
+			// While the caller keys what may be a card number the recording is silenced.
+			cs.m.SetRecordMuted(cs.cardGuard.Silenced(time.Since(cs.c.AnsweredAt())))
 			recog := cs.recog
 			if recog != nil && cs.streamStart.IsZero() {
 				cs.streamStart = time.Now()
@@ -425,6 +427,23 @@ func (cs *callSession) botAudioStarted(turn int, at time.Time) {
 	cs.mu.Unlock()
 }
 
+// watchKeys follows the caller's keys while a person has the call: the card-number guard and the emotion
+// estimate (a caller hammering 0) still need them.
+func (cs *callSession) watchKeys(ctx context.Context) {
+	defer cs.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d, ok := <-cs.c.DTMF():
+			if !ok {
+				return
+			}
+			cs.onDTMF(d)
+		}
+	}
+}
+
 // heard records a final recognition result of the caller's speech and returns its text and confidence.
 func (cs *callSession) heard(r asr.Result) (string, float64) {
 	text := quality.MaskCardNumbers(r.Text)
@@ -573,8 +592,9 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 	defer stopAgentLeg()
 	cs.wg.Add(1)
 	go cs.liveUpdates(updCtx)
-	cs.wg.Add(1)
+	cs.wg.Add(2)
 	go cs.transcribeCaller(updCtx)
+	go cs.watchKeys(updCtx)
 
 	var since time.Time
 	for {
