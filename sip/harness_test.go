@@ -25,7 +25,12 @@ import (
 
 // Short transaction timers so that leak checks and refusals do not wait 32 s; every test server uses the same
 // values (sipgo's timers are process-wide).
-var testTimers = TimersConfig{T1: 50 * time.Millisecond, T2: 400 * time.Millisecond, T4: 500 * time.Millisecond}
+var testTimers = func() TimersConfig {
+	if raceBuild {
+		return TimersConfig{T1: 150 * time.Millisecond, T2: 1200 * time.Millisecond, T4: 1500 * time.Millisecond}
+	}
+	return TimersConfig{T1: 50 * time.Millisecond, T2: 400 * time.Millisecond, T4: 500 * time.Millisecond}
+}()
 
 func TestMain(m *testing.M) {
 	applyTimers(testTimers)
@@ -158,8 +163,8 @@ func (ts *testServer) nextEnd(t testing.TB) CallEnd {
 	select {
 	case e := <-ts.ends:
 		return e
-	case <-time.After(15 * time.Second):
-		t.Fatal("no call ended within 15 s")
+	case <-time.After(40 * time.Second): // a call without ACK takes 2 × 64*T1 to end
+		t.Fatal("no call ended within 40 s")
 	}
 	return CallEnd{}
 }
