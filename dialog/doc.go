@@ -31,7 +31,9 @@
 //	report := conv.Report(estimator.Snapshot())                   // the emotion report with the dialogue fields
 //
 // While a prompt plays, feed each 20 ms caller frame with the frame sent at the same time to a per-call
-// BargeIn; when Frame returns true, cancel promptCtx: the sound stops within a frame and synthesis stops.
+// BargeIn (Reset it when a prompt starts); when Frame returns true, cancel promptCtx: the sound stops within a
+// frame and synthesis stops. The detector has its own level gate rather than prosody's VAD because it must
+// compare the caller's channel with what we are sending (to ignore our echo) and decide within one 20 ms frame.
 //
 // Reply.Act names what the bot did (answer, confirm, rephrase, empathy, transfer, goodbye, …); Reply.Reason is
 // one of the transfer reasons of the design (asked_for_agent, emotion, not_understood, agent_only_topic,
