@@ -764,8 +764,9 @@ func (s *server) onCallEnd(end sip.CallEnd) {
 	rec.EndedAt = end.EndedAt
 	rec.EndCause = end.Cause
 	if cs != nil {
+		// The agent's wrap-up may save the record again later, from cs.rec: it must carry the final account.
 		cs.mu.Lock()
-		cs.rec.EndedAt = end.EndedAt
+		cs.rec.EndedAt, cs.rec.Outcome, cs.rec.SIPStatus, cs.rec.EndCause = end.EndedAt, rec.Outcome, rec.SIPStatus, rec.EndCause
 		cs.mu.Unlock()
 	}
 	s.metrics.record(&rec)
