@@ -21,6 +21,10 @@ type Profile struct {
 	Attack      float64 // mean rise of the level between consecutive speech frames where it rises, dB per 10 ms
 	Crest       float64 // 95th percentile of the level of voiced frames minus its power mean, dB
 	VoicedRun   float64 // mean length of voiced stretches, seconds
+	TiltLoud    float64 // mean Tilt of the louder half of the voiced frames (at or above their median level), dB
+	Jitter      float64 // mean distance of a voiced frame's F0 from the mean of its two voiced neighbours, semitones
+	Shimmer     float64 // the same for the level of voiced frames, dB
+	Decay       float64 // mean fall of the level between consecutive speech frames where it falls, dB per 10 ms
 	Voiced      int     // voiced frames
 	Speech      int     // speech frames
 }
@@ -52,11 +56,11 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 	var p Profile
 	st := scratch[:0]
 	dbs := scratch[len(frames):len(frames)]
-	var pow, tilt, dbSum, dbSq, move, aper, attack float64
-	var moves, nuclei, attacks, runs int
+	var pow, tilt, dbSum, dbSq, move, aper, attack, decay, jit, shim float64
+	var moves, nuclei, attacks, decays, runs, triples int
 	prevSt, prevVoiced := 0.0, false
 	prevDB, prevSpeech := 0.0, false
-	for _, f := range frames {
+	for i, f := range frames {
 		if f.Speech {
 			p.Speech++
 			dbSum += f.DB
@@ -67,6 +71,9 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 			if prevSpeech && f.DB > prevDB {
 				attack += math.Min(f.DB-prevDB, 10)
 				attacks++
+			} else if prevSpeech {
+				decay += math.Min(prevDB-f.DB, 10)
+				decays++
 			}
 		}
 		prevDB, prevSpeech = f.DB, f.Speech
@@ -86,6 +93,13 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		if prevVoiced {
 			move += math.Min(math.Abs(s-prevSt), 1)
 			moves++
+			// perturbation: this frame against the mean of its neighbours, when both are voiced
+			if i+1 < len(frames) && frames[i+1].Voiced && frames[i+1].F0 > 0 {
+				pv, nx := frames[i-1], frames[i+1]
+				jit += math.Min(math.Abs(s-(semitones(pv.F0)+semitones(nx.F0))/2), 1)
+				shim += math.Min(math.Abs(f.DB-(pv.DB+nx.DB)/2), 6)
+				triples++
+			}
 		}
 		prevSt, prevVoiced = s, true
 	}
@@ -101,6 +115,20 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		slices.Sort(dbs)
 		p.Crest = quantile(dbs, 0.95) - p.DB
 		p.VoicedRun = float64(p.Voiced) * HopSeconds / float64(runs)
+		med, loud, nl := quantile(dbs, 0.5), 0.0, 0
+		for _, f := range frames {
+			if f.Voiced && f.F0 > 0 && f.DB >= med {
+				loud += f.Tilt
+				nl++
+			}
+		}
+		p.TiltLoud = loud / float64(max(1, nl))
+	}
+	if triples > 0 {
+		p.Jitter, p.Shimmer = jit/float64(triples), shim/float64(triples)
+	}
+	if decays > 0 {
+		p.Decay = decay / float64(decays)
 	}
 	if attacks > 0 {
 		p.Attack = attack / float64(attacks)
@@ -119,7 +147,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 }
 
 // nFeatures is the length of a Deviation vector.
-const nFeatures = 12
+const nFeatures = 17
 
 // Deviation is a window's profile relative to the baseline, scaled so that one unit is a clear change.
 type Deviation [nFeatures]float64
@@ -138,6 +166,11 @@ const (
 	devAttack           // dB per 10 ms
 	devCrest            // 2 dB
 	devVoicedRun        // octaves of the voiced stretch length
+	devTiltAbs          // the window's own tilt (not a deviation: vocal effort shows in it whatever the baseline), 2 dB
+	devTiltLoud         // tilt of the louder half of the voiced frames, 2 dB
+	devJitter           // 0.1 semitone of F0 perturbation
+	devShimmer          // dB of level perturbation
+	devDecay            // dB per 10 ms of the level's falls
 )
 
 // Deviate returns how p departs from the baseline b.
@@ -155,6 +188,11 @@ func Deviate(p, b Profile) Deviation {
 	d[devAttack] = p.Attack - b.Attack
 	d[devCrest] = (p.Crest - b.Crest) / 2
 	d[devVoicedRun] = math.Log2((p.VoicedRun + 0.05) / (b.VoicedRun + 0.05))
+	d[devTiltAbs] = p.Tilt / 2
+	d[devTiltLoud] = (p.TiltLoud - b.TiltLoud) / 2
+	d[devJitter] = (p.Jitter - b.Jitter) * 10
+	d[devShimmer] = p.Shimmer - b.Shimmer
+	d[devDecay] = p.Decay - b.Decay
 	for i, v := range d {
 		if v != v {
 			d[i] = 0

@@ -2,10 +2,11 @@ package prosody
 
 import "fmt"
 
-// Model holds the weights that turn the prosodic deviation from the baseline (Deviation.vector order: pitch level
-// in semitones, pitch range, pitch movement, loudness, loudness variability, tilt, rate, voiced share, aperiodicity, attack, crest, voiced stretch length) into
-// arousal (a logistic) and anger-versus-anxiety (another logistic). The defaults were fitted on EmoDB (see the
-// eval test); a configuration may replace them.
+// Model holds the weights that turn the prosodic deviation from the baseline (Deviation order: pitch level in
+// semitones, pitch range, pitch movement, loudness, loudness variability, tilt, rate, voiced share, aperiodicity,
+// attack, crest, voiced stretch length, the window's own tilt, tilt of its louder half, F0 perturbation, level
+// perturbation, level decay) into arousal (a logistic) and anger-versus-anxiety (another logistic). The defaults
+// were fitted on EmoDB (see the eval test); a configuration may replace them.
 type Model struct {
 	// arousal: bias then one weight per deviation feature.
 	Arousal []float64 `yaml:"arousal"`
@@ -14,12 +15,12 @@ type Model struct {
 }
 
 // DefaultModel returns the weights fitted on all 192 scored EmoDB clips through the phone line (class-balanced
-// logistic regression, L2 0.2 on standardised features; TestEvalEmotion prints them). Leave-one-speaker-out
-// figures are in the eval output.
+// logistic regression on whole-clip deviations, L2 0.05 on standardised features, Newton's method;
+// TestEvalEmotion prints them). Leave-one-speaker-out figures are in the eval output.
 func DefaultModel() Model {
 	return Model{
-		Arousal: []float64{-1.185, 0.126, -0.009, 0.472, -0.185, 0.034, 0.607, 0.291, 0.591, -0.073, 0.319, 0.168, 0.037},
-		Anger:   []float64{-2.023, 0.100, 0.013, 0.021, -0.286, -0.055, 0.796, -0.524, 1.425, -0.200, 0.466, 0.120, 0.448},
+		Arousal: []float64{0.673, 0.173, -0.035, 0.594, -0.362, 0.092, 0.619, 0.321, 0.662, -0.417, 0.064, 0.041, 0.319, 0.812, 0.239, 0.283, 0.904, 0.525},
+		Anger:   []float64{-0.292, 0.107, 0.114, -0.142, -0.653, -0.132, 0.453, -0.839, 1.209, -0.279, 0.791, 0.035, 0.472, 0.862, 1.053, -0.409, -1.318, 0.782},
 	}
 }
 
