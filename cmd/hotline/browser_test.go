@@ -1,0 +1,488 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gorilla/websocket"
+
+	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/media"
+)
+
+// Helpers for the end-to-end tests that drive the real softphone page in headless Chromium against a real
+// `hotline serve` and a real `hotline dial` caller.
+
+// micToneHz is the tone of the browser's fake microphone; the dialer must hear it once the agent answers.
+const micToneHz = 1900
+
+// e2eArtifacts is where screenshots go: $HOTLINE_ARTIFACTS/e2e, or the system temp dir's hotline-artifacts/e2e.
+func e2eArtifacts(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("HOTLINE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "hotline-artifacts")
+	}
+	dir = filepath.Join(dir, "e2e")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("artifacts directory %s: %v", dir, err)
+	}
+	return dir
+}
+
+// writeMicTone writes the fake microphone: 2 s at 48 kHz, 16-bit mono, micToneHz in 400 ms bursts with 100 ms
+// gaps (so the browser's noise suppression keeps treating it as a signal), peak -10 dBFS. Chromium loops it.
+func writeMicTone(t testing.TB, path string) {
+	t.Helper()
+	const rate = 48000
+	n := 2 * rate
+	pcm := make([]int16, n)
+	for i := range pcm {
+		pos := i % (rate / 2)
+		env := 0.0
+		if pos < rate*4/10 {
+			env = math.Min(1, math.Min(float64(pos), float64(rate*4/10-pos))/240)
+		}
+		pcm[i] = int16(0.316 * env * 32767 * math.Sin(2*math.Pi*micToneHz*float64(i)/rate))
+	}
+	if err := media.WriteWAV(path, rate, 1, pcm); err != nil {
+		t.Fatalf("writing the fake microphone %s: %v", path, err)
+	}
+}
+
+// toneFrame tells whether a 20 ms frame (160 samples at 8 kHz) is dominated by hz: more than half its power at
+// hz (Goertzel) and louder than -45 dBFS.
+func toneFrame(f []int16, hz float64) bool {
+	k := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2, total float64
+	for _, v := range f {
+		x := float64(v) / 32768
+		s := x + k*s1 - s2
+		s2, s1 = s1, s
+		total += x * x
+	}
+	if total == 0 {
+		return false
+	}
+	p := s1*s1 + s2*s2 - k*s1*s2
+	share := 2 * p / (float64(len(f)) * total)
+	db := 10 * math.Log10(total/float64(len(f)))
+	return share > 0.5 && db > -45
+}
+
+// toneFrames counts the 20 ms frames of pcm[from:to] (sample indexes) that belong to runs of at least three
+// tone-dominated frames, and returns the sample index of the first such run (-1 when none).
+func toneFrames(pcm []int16, from, to int, hz float64) (count, first int) {
+	first = -1
+	from = max(0, from)
+	to = min(len(pcm), to)
+	run := 0
+	for i := from; i+160 <= to; i += 160 {
+		if toneFrame(pcm[i:i+160], hz) {
+			run++
+			if run == 3 && first < 0 {
+				first = i - 2*160
+			}
+			if run >= 3 {
+				count++
+			}
+		} else {
+			run = 0
+		}
+	}
+	return count, first
+}
+
+// addAccount creates an account with the real binary: `hotline agent add -data DIR -role ROLE NAME`, password on
+// standard input.
+func addAccount(t *testing.T, dataDir, name, pass, role string) {
+	t.Helper()
+	cmd := exec.Command(testenv.Hotline(t), "agent", "add", "-data", dataDir, "-role", role, name)
+	cmd.Stdin = strings.NewReader(pass + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("hotline agent add %s: %v\n%s", name, err, out)
+	}
+}
+
+// scriptPart is one sentence of what the dialer plays: it starts at `at` seconds from the answer, or right after
+// the part before when that one is still playing.
+type scriptPart struct {
+	at   float64
+	text string
+}
+
+// callerScript is what the dialer plays: each part a flite voice through the simulated G.711 line of phoneSpeech,
+// silence between them. It returns the WAV and the [start, end) seconds of each part.
+
+func callerScript(t *testing.T, voice string, parts ...scriptPart) (string, [][2]float64) {
+	t.Helper()
+	var out []int16
+	var spans [][2]float64
+	for _, p := range parts {
+		pcm := readWAV8k(t, phoneSpeech(t, voice, p.text, 0))
+		// phoneSpeech ends with 2 s of silence: the next part may start in it.
+		voiced := len(pcm) - 2*8000
+		start := int(p.at * 8000)
+		if len(out) > 0 {
+			start = max(start, len(out)+8000*6/10) // a breath between sentences
+		}
+		out = append(out, make([]int16, start-len(out))...)
+		out = append(out, pcm...)
+		spans = append(spans, [2]float64{float64(start) / 8000, float64(start+voiced) / 8000})
+		out = out[:start+voiced]
+	}
+	out = append(out, make([]int16, 8000)...)
+	path := filepath.Join(t.TempDir(), "caller-script.wav")
+	if err := media.WriteWAV(path, 8000, 1, out); err != nil {
+		t.Fatal(err)
+	}
+	return path, spans
+}
+
+// dialProc is `hotline dial` running in the background; its events are read as they come, with wall times.
+type dialProc struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	mu     sync.Mutex
+	events []dialEvent
+	wall   []time.Time
+	done   chan struct{}
+	code   int
+}
+
+func startDial(t *testing.T, args ...string) *dialProc {
+	t.Helper()
+	d := &dialProc{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(testenv.Hotline(t), append([]string{"dial"}, args...)...)
+	d.cmd.Stderr = d.stderr
+	stdout, err := d.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("hotline dial: %v", err)
+	}
+	go func() {
+		defer close(d.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var ev dialEvent
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				ev = dialEvent{"event": "not-json", "line": sc.Text()}
+			}
+			d.mu.Lock()
+			d.events, d.wall = append(d.events, ev), append(d.wall, time.Now())
+			d.mu.Unlock()
+		}
+		err := d.cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			d.code = ee.ExitCode()
+		} else if err != nil {
+			d.code = -1
+		}
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			_ = d.cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("hotline dial events: %v\nstderr:\n%s", d.snapshot(), d.stderr.String())
+		}
+	})
+	return d
+}
+
+func (d *dialProc) snapshot() []dialEvent {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]dialEvent(nil), d.events...)
+}
+
+// event returns the first event named name and when the test saw it (zero when there is none yet).
+func (d *dialProc) event(name string) (dialEvent, time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, ev := range d.events {
+		if ev["event"] == name {
+			return ev, d.wall[i]
+		}
+	}
+	return nil, time.Time{}
+}
+
+// waitEvent waits for the event name.
+func (d *dialProc) waitEvent(t *testing.T, name string, within time.Duration) (dialEvent, time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if ev, at := d.event(name); ev != nil {
+			return ev, at
+		}
+		select {
+		case <-d.done:
+			if ev, at := d.event(name); ev != nil {
+				return ev, at
+			}
+			t.Fatalf("hotline dial ended (exit %d) without a %s event: %v\n%s", d.code, name, d.snapshot(), d.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %s event from hotline dial within %v: %v", name, within, d.snapshot())
+	return nil, time.Time{}
+}
+
+// wait waits for the dialer to exit and returns its exit status.
+func (d *dialProc) wait(t *testing.T, within time.Duration) int {
+	t.Helper()
+	select {
+	case <-d.done:
+		return d.code
+	case <-time.After(within):
+		t.Fatalf("hotline dial still running after %v: %v", within, d.snapshot())
+	}
+	return -1
+}
+
+// browser is a real headless Chromium driven over the DevTools protocol.
+type browser struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+}
+
+// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing micWAV, loopback ICE, no
+// --mute-audio) and a fresh profile.
+func startBrowser(t *testing.T, micWAV string) *browser {
+	t.Helper()
+	chrome := testenv.Need(t, "chromium", "chromium")
+	br := &browser{}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-audio-capture", micWAV),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1000),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// Its own process group, so the test can kill the whole browser as a crash would; it dies with the test.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+			br.mu.Lock()
+			br.cmd = cmd
+			br.mu.Unlock()
+		}),
+	}
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	br.ctx = ctx
+	br.cancel = func() { cancel(); acancel() }
+	t.Cleanup(br.cancel)
+	// The first action starts the browser; it lives as long as the context it ran on, so no timeout here.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return br
+}
+
+// kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
+func (br *browser) kill() {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.cmd != nil && br.cmd.Process != nil {
+		_ = syscall.Kill(-br.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// runFor is run with its own time limit (waiting for something that takes long on a busy machine).
+func (br *browser) runFor(t *testing.T, what string, within time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, within)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s (within %v): %v", what, within, err)
+	}
+}
+
+func pageValue[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+func testID(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+func (br *browser) attr(t *testing.T, id, name string) string {
+	t.Helper()
+	return pageValue(t, br, "reading "+id+" "+name, chromedp.AttributeValue(testID(id), name)).Value
+}
+
+func (br *browser) text(t *testing.T, id string) string {
+	t.Helper()
+	return pageValue(t, br, "reading "+id, chromedp.Text(testID(id)))
+}
+
+// waitAttr polls the attribute until pred holds and returns the value and how long it took.
+func (br *browser) waitAttr(t *testing.T, id, name string, within time.Duration, pred func(string) bool) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	var v string
+	for time.Since(start) < within {
+		v = br.attr(t, id, name)
+		if pred(v) {
+			return v, time.Since(start)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s %s stayed %q for %v", id, name, v, within)
+	return v, 0
+}
+
+func dbAbove(limit float64) func(string) bool {
+	return func(v string) bool {
+		db, err := strconv.ParseFloat(v, 64)
+		return err == nil && db > limit
+	}
+}
+
+func (br *browser) screenshot(t *testing.T, path string) {
+	t.Helper()
+	png := pageValue(t, br, "screenshot", chromedp.FullScreenshot(100))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	fmt.Fprintf(os.Stderr, "screenshot: %s\n", path)
+}
+
+// login logs into the softphone page through its data-testid hooks and waits until the agent is available.
+func (br *browser) login(t *testing.T, base, user, pass string) {
+	t.Helper()
+	br.runFor(t, "login page", 60*time.Second,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(testID("login-user")),
+	)
+	br.run(t, "login",
+		chromedp.SendKeys(testID("login-user"), user),
+		chromedp.SendKeys(testID("login-pass"), pass),
+		chromedp.Click(testID("login-submit")),
+	)
+	br.waitAttr(t, "presence", "data-value", 20*time.Second, func(v string) bool { return v == "available" })
+}
+
+// wsAgent is a second agent speaking the softphone's WebSocket protocol directly (no browser): enough to see a
+// call ring.
+type wsAgent struct {
+	ws *websocket.Conn
+	in chan wsMsg
+}
+
+type wsMsg struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+func loginWSAgent(t *testing.T, base, user, pass string) *wsAgent {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	cl := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	body, _ := json.Marshal(map[string]string{"user": user, "pass": pass})
+	req, _ := http.NewRequest("POST", base+"/api/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("login %s: status %d", user, resp.StatusCode)
+	}
+	u, _ := url.Parse(base)
+	hdr := http.Header{}
+	hdr.Set("Origin", base)
+	for _, c := range jar.Cookies(u) {
+		hdr.Add("Cookie", c.Name+"="+c.Value)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/ws/agent", hdr)
+	if err != nil {
+		t.Fatalf("websocket for %s: %v", user, err)
+	}
+	a := &wsAgent{ws: ws, in: make(chan wsMsg, 256)}
+	go func() {
+		defer close(a.in)
+		for {
+			var m wsMsg
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			select {
+			case a.in <- m:
+			default: // the test reads only what it needs
+			}
+		}
+	}()
+	t.Cleanup(func() { ws.Close() })
+	return a
+}
+
+// expect waits for a message of type typ (others are skipped).
+func (a *wsAgent) expect(t *testing.T, typ string, within time.Duration) json.RawMessage {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case m, ok := <-a.in:
+			if !ok {
+				t.Fatalf("agent connection closed waiting for %s", typ)
+			}
+			if m.Type == typ {
+				return m.Data
+			}
+		case <-deadline:
+			t.Fatalf("no %s message within %v", typ, within)
+		}
+	}
+}
