@@ -118,6 +118,9 @@ func TestEvalSpeed(t *testing.T) {
 	cfg.WarmDecoders = 0
 	cfg.MaxStreams = 16
 	cfg.QueueFrames = 25 // 0.5 s: falling further behind than that drops frames
+	if a := os.Getenv("ASR_DECODER_ARGS"); a != "" {
+		cfg.DecoderArgs = strings.Fields(a)
+	}
 	m := NewMetrics(nil)
 	e, err := NewEmbedded(cfg, m, nil)
 	if err != nil {

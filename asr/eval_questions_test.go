@@ -1,0 +1,128 @@
+//go:build eval
+
+package asr
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hotline/hotline/dialog"
+	"github.com/hotline/hotline/internal/testenv"
+	"gopkg.in/yaml.v3"
+)
+
+// TestEvalQuestions synthesises the test questions (testdata/questions.yaml) with flite voices kal, awb, rms and
+// slt in turn, passes them through the phone line, recognises them with the domain and the general model, and
+// prints WER, keyword recall and (with package dialog's matcher) intent accuracy next to the accuracy on the
+// reference text.
+func TestEvalQuestions(t *testing.T) {
+	testenv.Need(t, "flite", "flite")
+	root := testenv.ModuleRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, "testdata", "questions.yaml"))
+	if err != nil {
+		t.Skipf("no test questions yet: %v", err)
+	}
+	var qf struct {
+		Questions []struct {
+			Text   string `yaml:"text"`
+			Intent string `yaml:"intent"`
+		} `yaml:"questions"`
+	}
+	if err := yaml.Unmarshal(data, &qf); err != nil {
+		t.Fatal(err)
+	}
+	kb, _, err := dialog.ParseKB("embedded", dialog.DefaultKBData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := dialog.New(dialog.DefaultConfig(), dialog.NewKBStoreFrom(kb), nil, nil)
+	r := testRecognizer(t)
+	voices := []string{"kal", "awb", "rms", "slt"}
+	dir := t.TempDir()
+	type score struct{ e, n, kw, kwN, ok, okRef, intents int }
+	scores := map[bool]*score{true: {}, false: {}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 2)
+	for i, q := range qf.Questions {
+		wav := filepath.Join(dir, "q"+strconv.Itoa(i)+".wav")
+		voice := voices[i%len(voices)]
+		if out, err := exec.Command("flite", "-voice", voice, "-t", q.Text, "-o", wav).CombinedOutput(); err != nil {
+			t.Fatalf("flite: %v: %s", err, out)
+		}
+		pcm := phoneLine(t, wav)
+		for _, domain := range []bool{true, false} {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				hyp := recognise(t, r, pcm, 8000, domain)
+				ref := normWords(q.Text)
+				hw := normWords(hyp.Text)
+				kw, kwN := keywordRecall(ref, hw)
+				mu.Lock()
+				defer mu.Unlock()
+				s := scores[domain]
+				s.e += editDistance(ref, hw)
+				s.n += len(ref)
+				s.kw += kw
+				s.kwN += kwN
+				if q.Intent != "" && kb.Entry(q.Intent) != nil {
+					s.intents++
+					if bot.Understand(hyp.Text).Intent == q.Intent {
+						s.ok++
+					}
+					if bot.Understand(q.Text).Intent == q.Intent {
+						s.okRef++
+					}
+				}
+				if os.Getenv("ASR_EVAL_VERBOSE") != "" && domain {
+					t.Logf("  %-4s %q -> %q", voice, q.Text, hyp.Text)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, domain := range []bool{true, false} {
+		s := scores[domain]
+		name := map[bool]string{true: "domain", false: "general"}[domain]
+		t.Logf("QUESTIONS %d synthesised (flite kal/awb/rms/slt), phone line, %s model: WER %.1f%% (%d/%d), keyword recall %.1f%%, intent accuracy %.1f%% (%d/%d KB-intent questions; on the reference text %.1f%%)",
+			len(qf.Questions), name, 100*float64(s.e)/float64(s.n), s.e, s.n, 100*float64(s.kw)/float64(s.kwN),
+			100*float64(s.ok)/float64(s.intents), s.ok, s.intents, 100*float64(s.okRef)/float64(s.intents))
+	}
+}
+
+// keywordRecall counts the reference's content words (not stop words) found in the hypothesis.
+func keywordRecall(ref, hyp []string) (found, total int) {
+	have := map[string]bool{}
+	for _, w := range hyp {
+		have[w] = true
+	}
+	for _, w := range ref {
+		if stopWords[w] {
+			continue
+		}
+		total++
+		if have[w] {
+			found++
+		}
+	}
+	return found, total
+}
+
+var stopWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`a an the i i'm i'd i've you your my me we our it it's is are was be been am do does did
+		to of in on at for with from by and or but so if that this what how why when where which who can could would will
+		should have has had just not no yes there here they them their some any up out about like want need get
+		hi yeah hey please okay ok guys right now`) {
+		stopWords[w] = true
+	}
+}
