@@ -329,6 +329,7 @@ func listeningHandler(h *heard, holdFor time.Duration) Handler {
 		h.private = append(h.private, c.Private())
 		h.mu.Unlock()
 		frames := c.Media().Subscribe("test")
+		dtmf := c.DTMF()
 		go func() { _ = c.Media().Play(ctx, media.NewPCMSource(tone(600, 20*time.Second, 0.3))) }()
 		var stop <-chan time.Time
 		if holdFor > 0 {
@@ -336,14 +337,22 @@ func listeningHandler(h *heard, holdFor time.Duration) Handler {
 		}
 		for {
 			select {
-			case f := <-frames:
+			case f, ok := <-frames:
+				if !ok { // the session ended
+					frames = nil
+					continue
+				}
 				h.mu.Lock()
 				h.frames++
 				if rms(f[:]) > 0.03 {
 					h.loud++
 				}
 				h.mu.Unlock()
-			case d := <-c.DTMF():
+			case d, ok := <-dtmf:
+				if !ok { // the session ended: a closed channel must not read as digits
+					dtmf = nil
+					continue
+				}
 				h.mu.Lock()
 				h.digits += string(d.Digit)
 				h.sources = append(h.sources, d.Source)

@@ -204,8 +204,10 @@ func (c *Call) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if dur <= 0 {
 		dur = 100 * time.Millisecond
 	}
-	c.srv.reply(tx, req, 200, "OK")
+	// Inject before answering: the peer sends the next INFO only after our 200, so digits keep their order even
+	// though sipgo runs each request on its own goroutine.
 	c.sess.InjectDTMF(media.DTMF{Digit: digit, Duration: dur, Source: media.DTMFSourceInfo, At: time.Now()})
+	c.srv.reply(tx, req, 200, "OK")
 	c.log.Debug("DTMF by SIP INFO", "digit", string(digit))
 }
 
