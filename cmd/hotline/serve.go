@@ -244,6 +244,7 @@ func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
 		go func() { defer workers.Done(); f(workCtx) }()
 	}
 	start(s.writer.Run)
+	start(s.bot.Run) // synthesises the fixed phrases and answers ahead of callers (gives way to live calls)
 	if s.cfg.Dialog.KBFile != "" && s.cfg.Dialog.KBReloadInterval > 0 {
 		start(func(ctx context.Context) { s.kb.Watch(ctx, s.cfg.Dialog.KBReloadInterval) })
 	}
