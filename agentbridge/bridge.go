@@ -188,7 +188,8 @@ func New(cfg Config, accounts AccountStore, m *Metrics, log *slog.Logger, hooks 
 }
 
 // Handler serves the softphone page and its API: / (the page), /static/…, /api/login, /api/logout, /api/me,
-// /api/password, /ws/agent and /ws/supervisor. Mount it at the root of the web address.
+// /api/password, /ws/agent, and for supervisors /supervisor (live quality alerts and agents), /api/agents and
+// /ws/supervisor. Mount it at the root of the web address.
 func (b *Bridge) Handler() http.Handler {
 	static, _ := fs.Sub(webFS, "web")
 	files := http.FileServer(http.FS(static))
@@ -204,6 +205,8 @@ func (b *Bridge) Handler() http.Handler {
 	mux.Handle("POST /api/password", b.RequireAuth(http.HandlerFunc(b.handlePassword)))
 	mux.HandleFunc("GET /ws/agent", b.handleAgentWS)
 	mux.HandleFunc("GET /ws/supervisor", b.handleSupervisorWS)
+	mux.Handle("GET /supervisor", b.supervisorPage(static))
+	mux.Handle("GET /api/agents", b.RequireAuth(http.HandlerFunc(b.handleAgents), RoleSupervisor))
 	return securityHeaders(mux)
 }
 

@@ -65,6 +65,10 @@
     $("who").textContent = ""; $("presence").disabled = true;
   }
   function start(me) {
+    // A supervisor sent here to log in (/?next=/supervisor) goes back to the supervisor page.
+    if (me.role === "supervisor" && new URLSearchParams(location.search).get("next") === "/supervisor") {
+      location.replace("/supervisor"); return;
+    }
     S.me = me; S.csrf = me.csrf; S.loggedOut = false;
     $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false; $("pw-open").hidden = false;
     $("who").textContent = me.user + (me.skills && me.skills.length ? " · " + me.skills.join(", ") : "");
