@@ -30,15 +30,18 @@ type FrameResult struct {
 	// Tilt is the energy of the first difference relative to the energy, in dB (about -15 for a low hum, up to
 	// +6 for hiss): a cheap measure of high-frequency emphasis, which rises with vocal effort.
 	Tilt float64
+	// HF is the energy of the second difference relative to that of the first, in dB: a second, steeper look at
+	// the top of the band (2–3.4 kHz), where a tense, effortful voice keeps more energy.
+	HF float64
 	// Nucleus marks a syllable nucleus (a voiced energy peak) detected at this frame; speech rate counts them.
 	Nucleus bool
 }
 
 // rawFrame is a frame before the path smoother.
 type rawFrame struct {
-	f0, db, ap, tilt float64
-	rawF0            float64 // the pitch found even when the frame was judged unvoiced
-	voiced, gate     bool
+	f0, db, ap, tilt, hf float64
+	rawF0                float64 // the pitch found even when the frame was judged unvoiced
+	voiced, gate         bool
 }
 
 // Analyzer turns a stream of 8 kHz PCM into FrameResults, one per 10 ms, causally with LookAhead of delay. It
@@ -208,13 +211,16 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 	var r rawFrame
 	// Level and tilt over the central 20 ms.
 	c := w[winLen/2-HopSamples : winLen/2+HopSamples]
-	var e, ed float32
+	var e, ed, ed2 float32
 	p := w[winLen/2-HopSamples-1]
+	pd := p - w[winLen/2-HopSamples-2]
 	for _, v := range c {
 		e += v * v
 		d := v - p
 		ed += d * d
-		p = v
+		d2 := d - pd
+		ed2 += d2 * d2
+		p, pd = v, d
 	}
 	ms := float64(e) / float64(len(c))
 	r.db = -100
@@ -224,6 +230,7 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 			r.db = -100
 		}
 		r.tilt = 10 * math.Log10((float64(ed)+1e-12)/(float64(e)+1e-12))
+		r.hf = 10 * math.Log10((float64(ed2)+1e-12)/(float64(ed)+1e-12))
 	}
 	// The pitch search runs only where speech is possible: above min_speech_db.
 	r.gate = r.db > a.cfg.MinSpeechDB
@@ -327,6 +334,7 @@ func (a *Analyzer) finish(idx int, r rawFrame) FrameResult {
 		DB:           r.db,
 		Aperiodicity: r.ap,
 		Tilt:         r.tilt,
+		HF:           r.hf,
 	}
 	if a.hang > 0 {
 		fr.Speech = true

@@ -36,7 +36,8 @@ type Estimator struct {
 	arousal, valence float64
 	pAngry, sadness  float64
 	gSum             float64 // anger-versus-anxiety logits summed over the current agitated stretch
-	gN               int
+	gN               float64 // the weights summed (each window weighs by how much voice it holds)
+	rel              float64 // that weight for the current window
 	dev              Deviation
 	haveDev          bool
 	cand             State
@@ -179,6 +180,7 @@ func (e *Estimator) update() {
 		// A short stretch of voice gives noisy features: arousal is pulled towards the calm prior in proportion
 		// to how much voiced audio the window lacks.
 		r := math.Min(1, float64(p.Voiced)*HopSeconds/reliableVoiced)
+		e.rel = r
 		za = calmLogit + (za-calmLogit)*r
 		pa = 1 / (1 + math.Exp(-za))
 		pAngry = 1 / (1 + math.Exp(-zg))
@@ -202,12 +204,12 @@ func (e *Estimator) update() {
 	angerLogit := logit(pAngry)
 	if e.haveDev {
 		if e.state == Angry || e.state == Anxious || e.cand == Angry || e.cand == Anxious {
-			e.gSum += angerLogit
-			e.gN++
+			e.gSum += wRel(e.rel) * angerLogit
+			e.gN += wRel(e.rel)
 		} else {
-			e.gSum, e.gN = angerLogit, 1
+			e.gSum, e.gN = wRel(e.rel)*angerLogit, wRel(e.rel)
 		}
-		angerLogit = e.gSum / float64(e.gN)
+		angerLogit = e.gSum / e.gN
 	}
 	angerLogit += 2 * (e.lexCat["angry"] - e.lexCat["anxious"])
 
@@ -541,6 +543,10 @@ func similar(a, b string) bool {
 // less, its logit is shrunk towards the calm prior in proportion. Chosen by leave-one-speaker-out on EmoDB
 // (0.5–0.8 s all helped; without it, half a second of voice at the start of a clip raised false alarms).
 const reliableVoiced = 0.65
+
+// wRel is how much a window's anger-versus-anxiety logit counts in the stretch's mean: windows with little voice
+// count less (the square of the arousal reliability).
+func wRel(r float64) float64 { return r * r }
 
 // calmLogit is the arousal logit of the calm prior.
 var calmLogit = logit(0.1)

@@ -63,6 +63,24 @@ func feed(t *testing.T, e *Estimator, samples []float32) {
 	}
 }
 
+// voice is a glide from f0a to f0b with every harmonic up to 3.4 kHz, the k-th at 1/k^slope: slope 2 is a soft,
+// dull voice, slope 1 a bright, effortful one.
+func voice(f0a, f0b, dur, amp, slope float64) []float32 {
+	n := int(dur * SampleRate)
+	out := make([]float32, n)
+	phase := 0.0
+	for i := range out {
+		f := f0a + (f0b-f0a)*float64(i)/float64(n)
+		phase += 2 * math.Pi * f / SampleRate
+		v := 0.0
+		for k := 1; float64(k)*f < 3400; k++ {
+			v += math.Sin(float64(k)*phase) / math.Pow(float64(k), slope)
+		}
+		out[i] = float32(amp * v / 2)
+	}
+	return out
+}
+
 // speechLike is a tone with syllable-like bursts around f0, loud amp.
 func speechLike(f0, dur, amp float64) []float32 {
 	var s []float32
@@ -93,11 +111,16 @@ func TestBaselineComesFromFirstSpeechAndCalmStaysCalm(t *testing.T) {
 
 func TestRaisedPitchAndLoudnessAgitateAndTrigger(t *testing.T) {
 	e, _ := NewEstimator(DefaultConfig())
-	feed(t, e, speechLike(120, 4, 0.05))
-	// An octave up, louder, faster.
 	var s []float32
+	for len(s) < 4*SampleRate { // a calm voice: harmonics falling 12 dB an octave
+		s = append(s, voice(120, 132, 0.18, 0.05, 2)...)
+		s = append(s, make([]float32, SampleRate/12)...)
+	}
+	feed(t, e, s)
+	// An octave up, louder, faster, and brighter (harmonics falling 6 dB an octave: vocal effort).
+	s = s[:0]
 	for len(s) < 4*SampleRate {
-		s = append(s, synth(240, 300, 0.1, 0.4, 0)...)
+		s = append(s, voice(240, 300, 0.1, 0.4, 1)...)
 		s = append(s, make([]float32, SampleRate/20)...)
 	}
 	feed(t, e, s)

@@ -25,6 +25,7 @@ type Profile struct {
 	Jitter      float64 // mean distance of a voiced frame's F0 from the mean of its two voiced neighbours, semitones
 	Shimmer     float64 // the same for the level of voiced frames, dB
 	Decay       float64 // mean fall of the level between consecutive speech frames where it falls, dB per 10 ms
+	HF          float64 // mean HF of voiced frames, dB
 	Voiced      int     // voiced frames
 	Speech      int     // speech frames
 }
@@ -56,7 +57,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 	var p Profile
 	st := scratch[:0]
 	dbs := scratch[len(frames):len(frames)]
-	var pow, tilt, dbSum, dbSq, move, aper, attack, decay, jit, shim float64
+	var pow, tilt, hf, dbSum, dbSq, move, aper, attack, decay, jit, shim float64
 	var moves, nuclei, attacks, decays, runs, triples int
 	prevSt, prevVoiced := 0.0, false
 	prevDB, prevSpeech := 0.0, false
@@ -89,6 +90,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		st = append(st, s)
 		pow += math.Pow(10, f.DB/10)
 		tilt += f.Tilt
+		hf += f.HF
 		aper += f.Aperiodicity
 		if prevVoiced {
 			move += math.Min(math.Abs(s-prevSt), 1)
@@ -111,6 +113,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 		p.F0Range = quantile(st, 0.9) - quantile(st, 0.1)
 		p.DB = math.Max(-100, 10*math.Log10(pow/float64(p.Voiced)+1e-10))
 		p.Tilt = tilt / float64(p.Voiced)
+		p.HF = hf / float64(p.Voiced)
 		p.Aperiodic = aper / float64(p.Voiced)
 		slices.Sort(dbs)
 		p.Crest = quantile(dbs, 0.95) - p.DB
@@ -147,7 +150,7 @@ func profileInto(frames []FrameResult, scratch []float64) Profile {
 }
 
 // nFeatures is the length of a Deviation vector.
-const nFeatures = 17
+const nFeatures = 18
 
 // Deviation is a window's profile relative to the baseline, scaled so that one unit is a clear change.
 type Deviation [nFeatures]float64
@@ -171,6 +174,7 @@ const (
 	devJitter           // 0.1 semitone of F0 perturbation
 	devShimmer          // dB of level perturbation
 	devDecay            // dB per 10 ms of the level's falls
+	devHFAbs            // the window's own HF (second against first difference; not a deviation), 2 dB
 )
 
 // Deviate returns how p departs from the baseline b.
@@ -193,6 +197,7 @@ func Deviate(p, b Profile) Deviation {
 	d[devJitter] = (p.Jitter - b.Jitter) * 10
 	d[devShimmer] = p.Shimmer - b.Shimmer
 	d[devDecay] = p.Decay - b.Decay
+	d[devHFAbs] = p.HF / 2
 	for i, v := range d {
 		if v != v {
 			d[i] = 0

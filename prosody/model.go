@@ -5,7 +5,7 @@ import "fmt"
 // Model holds the weights that turn the prosodic deviation from the baseline (Deviation order: pitch level in
 // semitones, pitch range, pitch movement, loudness, loudness variability, tilt, rate, voiced share, aperiodicity,
 // attack, crest, voiced stretch length, the window's own tilt, tilt of its louder half, F0 perturbation, level
-// perturbation, level decay) into arousal (a logistic) and anger-versus-anxiety (another logistic). The defaults
+// perturbation, level decay, the window's own HF) into arousal (a logistic) and anger-versus-anxiety (another logistic). The defaults
 // were fitted on EmoDB (see the eval test); a configuration may replace them.
 type Model struct {
 	// arousal: bias then one weight per deviation feature.
@@ -19,8 +19,8 @@ type Model struct {
 // TestEvalEmotion prints them). Leave-one-speaker-out figures are in the eval output.
 func DefaultModel() Model {
 	return Model{
-		Arousal: []float64{0.673, 0.173, -0.035, 0.594, -0.362, 0.092, 0.619, 0.321, 0.662, -0.417, 0.064, 0.041, 0.319, 0.812, 0.239, 0.283, 0.904, 0.525},
-		Anger:   []float64{-0.292, 0.107, 0.114, -0.142, -0.653, -0.132, 0.453, -0.839, 1.209, -0.279, 0.791, 0.035, 0.472, 0.862, 1.053, -0.409, -1.318, 0.782},
+		Arousal: []float64{0.290, 0.159, -0.041, 0.587, -0.330, 0.096, 0.509, 0.401, 0.934, -0.426, 0.042, 0.011, 0.198, 0.648, 0.246, 0.196, 0.917, 0.525, 0.940},
+		Anger:   []float64{-0.018, 0.105, 0.117, -0.161, -0.658, -0.132, 0.493, -0.867, 1.077, -0.275, 0.823, 0.047, 0.523, 0.921, 1.054, -0.382, -1.368, 0.790, -0.323},
 	}
 }
 
