@@ -4,6 +4,7 @@ package prosody
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -196,6 +197,9 @@ func fitModel(clips []emoClip) Model {
 	}
 	return Model{Arousal: fitLogistic(xa, ya, wa, modelLambda), Anger: fitLogistic(xg, yg, wg, modelLambda)}
 }
+
+// logistic returns σ(w0 + Σ w_i d_i).
+func logistic(w []float64, d Deviation) float64 { return 1 / (1 + math.Exp(-dot(w, d))) }
 
 func b2f(b bool) float64 {
 	if b {

@@ -207,15 +207,6 @@ func Deviate(p, b Profile) Deviation {
 	return d
 }
 
-// logistic returns σ(w0 + Σ w_i d_i).
-func logistic(w []float64, d Deviation) float64 {
-	z := w[0]
-	for i, v := range d {
-		z += w[i+1] * v
-	}
-	return 1 / (1 + math.Exp(-z))
-}
-
 func semitones(f0 float64) float64 { return 12 * math.Log2(f0/100) }
 
 // quantile of sorted values, linearly interpolated.
