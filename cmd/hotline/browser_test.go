@@ -110,6 +110,33 @@ func toneFrames(pcm []int16, from, to int, hz float64) (count, first int) {
 	return count, first
 }
 
+// holdMusicEnd returns the sample index where the bridge's hold music last stopped before sample `before`, or -1:
+// the end of the last stretch of at least 400 ms in which the 261.63 Hz of the music's sustained pad is present
+// (above -45 dBFS in 40 ms Goertzel windows). The music stops when the agent answers, so this is the answer as
+// the dialer heard it, on the recording's own clock.
+func holdMusicEnd(pcm []int16, before int) int {
+	const win = 320
+	k := 2 * math.Cos(2*math.Pi*261.63/8000)
+	end, run := -1, 0
+	for i := 0; i+win <= min(before, len(pcm)); i += win {
+		var s1, s2 float64
+		for _, v := range pcm[i : i+win] {
+			s := float64(v)/32768 + k*s1 - s2
+			s2, s1 = s1, s
+		}
+		amp := 2 * math.Sqrt(math.Max(0, s1*s1+s2*s2-k*s1*s2)) / win
+		if amp > 0.0056 {
+			run++
+			if run >= 10 {
+				end = i + win
+			}
+		} else {
+			run = 0
+		}
+	}
+	return end
+}
+
 // addAccount creates an account with the real binary: `hotline agent add -data DIR -role ROLE NAME`, password on
 // standard input.
 func addAccount(t *testing.T, dataDir, name, pass, role string) {
