@@ -60,6 +60,13 @@ type Analyzer struct {
 
 	dcX, dcY float32 // DC blocker state
 
+	// how much of the voice lies below lowCut (200 Hz): a two-pole low-pass, its energy and the total over the
+	// current hop, and the running share over voiced frames (the phone line removes the fundamental; a wideband
+	// channel keeps it, and then the pitch search favours the shorter period more: see pitchTracker.bias)
+	lp1, lp2   float32
+	eLow, eAll float32
+	lowShare   float64
+
 	// path smoother: the last three raw frames, r2 the newest
 	r0, r1, r2 rawFrame
 	nraw       int
@@ -103,6 +110,7 @@ func (a *Analyzer) Reset() {
 	a.phase, a.hops, a.total, a.nraw = 0, 0, 0, 0
 	a.r0, a.r1, a.r2 = rawFrame{}, rawFrame{}, rawFrame{}
 	a.dcX, a.dcY = 0, 0
+	a.lp1, a.lp2, a.eLow, a.eAll, a.lowShare = 0, 0, 0, 0, 0
 	a.noiseFloor = 0
 	a.hang, a.onset = 0, 0
 	a.env, a.peak, a.valley, a.peakVoiced, a.sinceNucleus = -100, -100, -100, false, 1000
@@ -173,6 +181,10 @@ func (a *Analyzer) push(x float32) (FrameResult, bool) {
 	// DC blocker: y = x - x1 + 0.995 y1 (a zero at DC, -3 dB near 6 Hz)
 	y := x - a.dcX + 0.995*a.dcY
 	a.dcX, a.dcY = x, y
+	a.lp1 += lowPassAlpha * (y - a.lp1)
+	a.lp2 += lowPassAlpha * (a.lp1 - a.lp2)
+	a.eLow += a.lp2 * a.lp2
+	a.eAll += y * y
 	if a.n == bufCap {
 		copy(a.buf[:winLen], a.buf[bufCap-winLen:])
 		a.n = winLen
@@ -196,6 +208,7 @@ func (a *Analyzer) push(x float32) (FrameResult, bool) {
 	a.hops++
 	// The window now ends at sample 80*hops, so it is centred on frame hops-2.
 	r := a.analyse(a.buf[a.n-winLen:a.n], a.dbuf[a.dn-winLen/2:a.dn])
+	a.eLow, a.eAll = 0, 0
 	a.r0, a.r1, a.r2 = a.r1, a.r2, r
 	a.nraw++
 	// Frame hops-3 has both neighbours now: smooth and emit it.
@@ -253,6 +266,8 @@ func (a *Analyzer) analyse(w, dw []float32) rawFrame {
 	}
 	if r.voiced {
 		a.lastF0, a.lastF0Age = r.f0, 0
+		a.lowShare += 0.05 * (float64(a.eLow/(a.eAll+1e-12)) - a.lowShare)
+		a.pitch.wideband = a.lowShare
 	} else {
 		a.lastF0Age++
 	}

@@ -1064,3 +1064,98 @@ func TestDiagNested(t *testing.T) {
 		fmt.Printf("plain LOSO lambda %.3f: %.3f\n", lam, score(all, lam)/2)
 	}
 }
+
+// TestDiagPitchErrors breaks the gross pitch errors on the originals down by ratio (halving, doubling, other).
+func TestDiagPitchErrors(t *testing.T) {
+	dir := testenv.SharedAudio(t, "pitch")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+	cfg := DefaultConfig()
+	for _, line := range []bool{false, true} {
+		var half, dbl, other, low, n int
+		for _, f := range files {
+			ref := readF0Ref(t, f[:len(f)-4]+".f0ref")
+			frames := analyseAll(cfg, lineAudio(t, f, line))
+			for i, r := range ref {
+				k := int((float64(i)*0.015+0.006)/HopSeconds+0.5) - 1
+				if k < 0 || k >= len(frames) || r == 0 || !frames[k].Voiced {
+					continue
+				}
+				n++
+				q := frames[k].F0 / r
+				switch {
+				case q > 0.8 && q < 1.2:
+				case q > 0.4 && q < 0.6:
+					half++
+				case q > 1.8 && q < 2.2:
+					dbl++
+				default:
+					other++
+					if r < 120 {
+						low++
+					}
+				}
+			}
+		}
+		fmt.Printf("line %v: %d both voiced, halving %d, doubling %d, other %d (ref < 120 Hz: %d)\n", line, n, half, dbl, other, low)
+	}
+}
+
+// TestDiagPitchSweep tries a few values of the octave-down share on both conditions.
+func TestDiagPitchSweep(t *testing.T) {
+	dir := testenv.SharedAudio(t, "pitch")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+	cfg := DefaultConfig()
+	defer func(a, b float64, c, d, e, g float32) {
+		octaveDown, octaveUp, octaveBias, stickiness, maxDip, wideBias = a, b, c, d, e, g
+	}(octaveDown, octaveUp, octaveBias, stickiness, maxDip, wideBias)
+	type setting struct {
+		name string
+		set  func()
+	}
+	var ss []setting
+	for _, wb := range []float32{0, 0.1} {
+		for _, od := range []float64{0.6, 0.5} {
+			ss = append(ss, setting{fmt.Sprintf("wideBias %.2f octaveDown %.1f", wb, od), func() { wideBias, octaveDown = wb, od }})
+		}
+	}
+	for _, x := range ss {
+		x.set()
+		var line []string
+		for _, ln := range []bool{true, false} {
+			var s pitchScore
+			var half int
+			for _, f := range files {
+				ref := readF0Ref(t, f[:len(f)-4]+".f0ref")
+				frames := analyseAll(cfg, lineAudio(t, f, ln))
+				s.add(scorePitch(frames, ref, 0.006))
+				for i, r := range ref {
+					k := int((float64(i)*0.015+0.006)/HopSeconds+0.5) - 1
+					if k >= 0 && k < len(frames) && r > 0 && frames[k].Voiced && frames[k].F0/r < 0.6 {
+						half++
+					}
+				}
+			}
+			line = append(line, fmt.Sprintf("line %v GPE %.2f VDE %.2f (halving %d)", ln, s.GPE(), s.VDE(), half))
+		}
+		fmt.Printf("%s: %s\n", x.name, strings.Join(line, " | "))
+	}
+}
+
+func TestDiagLowShare(t *testing.T) {
+	dir := testenv.SharedAudio(t, "pitch")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.wav"))
+	cfg := DefaultConfig()
+	for _, ln := range []bool{true, false} {
+		var v []float64
+		for _, f := range files {
+			an := NewAnalyzer(cfg)
+			x := lineAudio(t, f, ln)
+			for i := 0; i < len(x); i += FrameSamples {
+				an.ProcessFloat(x[i:min(i+FrameSamples, len(x))])
+			}
+			v = append(v, an.lowShare)
+		}
+		slices.Sort(v)
+		fmt.Printf("line %v: low share min %.3f p10 %.3f median %.3f p90 %.3f max %.3f\n", ln, v[0], quantile(v, 0.1), quantile(v, 0.5), quantile(v, 0.9), v[len(v)-1])
+	}
+}

@@ -23,6 +23,11 @@ var (
 	fullCentreCost         = 0.05 // in the octave check, cost per octave beyond centreDeadZone from the centre
 )
 
+// lowPassAlpha is the coefficient of each one-pole stage of the 300 Hz low-pass measuring the low band.
+var lowCut = 200.0
+
+var lowPassAlpha = float32(1 - math.Exp(-2*math.Pi*lowCut/SampleRate))
+
 // halfbandCoef is a 15-tap Blackman-windowed sinc low-pass at 1.8 kHz for the 8 → 4 kHz decimation.
 var halfbandCoef = func() [halfbandTaps]float32 {
 	var h [halfbandTaps]float32
@@ -62,6 +67,7 @@ type pitchTracker struct {
 	w, cw          int // integration windows at 8 and 4 kHz
 	cm             [winLen/2 + 1]float32
 	centre         float64 // the speaker's recent pitch centre, Hz (0 until known)
+	wideband       float64 // the running share of voiced energy below lowCut (see Analyzer.lowShare)
 }
 
 func (p *pitchTracker) init(f0Min, f0Max float64) {
@@ -169,7 +175,7 @@ func (p *pitchTracker) pick(ref float64) int {
 			continue
 		}
 		f := SampleRate / 2 / float64(tau)
-		cost := c[tau] + octaveBias*float32(math.Log2(float64(tau)/float64(p.cMin)))
+		cost := c[tau] + p.bias()*float32(math.Log2(float64(tau)/float64(p.cMin)))
 		if p.centre > 0 {
 			dev := math.Abs(math.Log2(f/p.centre)) - centreDeadZone
 			if dev > 0 {
@@ -185,6 +191,20 @@ func (p *pitchTracker) pick(ref float64) int {
 	}
 	return best
 }
+
+// bias is the cost per octave of lag: octaveBias, plus up to wideBias more when the channel keeps the
+// fundamental (then the shortest period is more often the right one; through the phone line, whose band starts
+// at 300 Hz, the fundamental is gone and the longer lag must stay in reach).
+func (p *pitchTracker) bias() float32 {
+	w := (p.wideband - wideLo) / (wideHi - wideLo)
+	return octaveBias + wideBias*float32(math.Max(0, math.Min(1, w)))
+}
+
+var (
+	wideBias float32 = 0.1  // extra cost per octave of lag on a channel that keeps the fundamental
+	wideLo           = 0.03 // low-band share (below lowCut) at which that extra cost starts …
+	wideHi           = 0.10 // … and at which it is whole (through the phone line the share is about 0.03)
+)
 
 // observe updates the speaker's pitch centre with a confidently voiced frame.
 func (p *pitchTracker) observe(f0, ap float64) {
