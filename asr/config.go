@@ -17,8 +17,9 @@ type Config struct {
 	Domain bool `yaml:"domain"`
 	// DomainWeight is the domain model's share when interpolated with the general one, 0..1 (0.5).
 	DomainWeight float64 `yaml:"domain_weight"`
-	// MaxStreams bounds concurrent streams (decoders) of the embedded engine; beyond it NewStream returns
-	// ErrBusy (6: what 2 cores keep in real time with room for the rest of hotline).
+	// MaxStreams bounds concurrent streams (decoders, about 105 MB each) of the embedded engine; beyond it
+	// NewStream returns ErrBusy (4: a stream takes about 0.36 CPU-seconds per second of speech, so 2 cores keep
+	// about 5 in real time; 4 leaves room for the rest of hotline).
 	MaxStreams int `yaml:"max_streams"`
 	// WarmDecoders are loaded at start and kept spare so a new call does not wait for a model load (1).
 	WarmDecoders int `yaml:"warm_decoders"`
@@ -35,8 +36,8 @@ type Config struct {
 	SpeechThresholdDB float64 `yaml:"speech_threshold_db"`
 	// QueueFrames is the depth of each stream's frame queue; a full queue drops frames (100, 2 s of 20 ms).
 	QueueFrames int `yaml:"queue_frames"`
-	// DecoderArgs are extra PocketSphinx arguments for engineers tuning speed against accuracy, e.g.
-	// ["-fwdflat", "no"] or ["-maxhmmpf", "3000"] ([]).
+	// DecoderArgs are extra PocketSphinx arguments for engineers tuning speed against accuracy, given after
+	// hotline's own (-maxhmmpf 3000 -pl_window 10 …) so they override them, e.g. ["-maxhmmpf", "10000"] ([]).
 	DecoderArgs []string `yaml:"decoder_args"`
 	// VoskURL is the WebSocket address of the Vosk-compatible server for engine "vosk" ("ws://127.0.0.1:2700").
 	VoskURL string `yaml:"vosk_url"`
@@ -54,7 +55,7 @@ func DefaultConfig() Config {
 		ModelDir:           "/usr/share/pocketsphinx/model/en-us",
 		Domain:             true,
 		DomainWeight:       0.5,
-		MaxStreams:         6,
+		MaxStreams:         4,
 		WarmDecoders:       1,
 		EndSilenceComplete: 300 * time.Millisecond,
 		EndSilence:         700 * time.Millisecond,
