@@ -64,6 +64,7 @@
 //     alarms at the start of clips). Within an agitated stretch, anger against anxiety is judged on the mean of
 //     the model's logits over the stretch so far, each window weighted by the square of that reliability, so
 //     the subtype does not flip with one window.
+//
 //   - Figures (verdict = Summary state, baseline = the speaker's first neutral clip): leave one speaker out,
 //     two-way 94.5 %, three-way 81.5 % (angry 50/8/2, anxious 4/18/7, calm 0/1/102 as angry/anxious/calm);
 //     the shipped model on all five speakers 95.5 % and 85.1 %. Before these changes: 91.4 % and 74.0 %. The
