@@ -122,9 +122,15 @@ func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 	if v := br.attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
 		t.Errorf("transfer-reason = %q, want asked_for_agent", v)
 	}
-	transcript := br.text(t, "transcript")
-	if !saysAnyOf(transcript, "person", "speak", "real") {
-		t.Errorf("the card's transcript does not hold what the caller said (%q): %q", "I want to speak to a real person please.", transcript)
+	callerSaid := pageValue(t, br, "the caller's lines on the card", chromedp.Evaluate[string](
+		`Array.from(document.querySelectorAll('[data-testid="transcript"] .who-caller')).map((e) => e.textContent).join(" / ")`))
+	if !saysAnyOf(callerSaid, "person", "speak", "real") {
+		t.Errorf("the card's transcript does not hold what the caller said (%q): caller lines %q, all %q",
+			"I want to speak to a real person please.", callerSaid, br.text(t, "transcript"))
+	}
+	if n := pageValue(t, br, "the bot's lines on the card", chromedp.Evaluate[int](
+		`document.querySelectorAll('[data-testid="transcript"] .who-bot').length`)); n < 2 {
+		t.Errorf("the card's transcript has %d bot lines, want the announcement and the greeting at least: %q", n, br.text(t, "transcript"))
 	}
 	time.Sleep(500 * time.Millisecond) // the caller's history arrives just after the ring
 	br.screenshot(t, filepath.Join(art, "ringing-card.png"))
