@@ -388,7 +388,7 @@ func TestDiagEmotion(t *testing.T) {
 	cur := []string{"pitch", "range", "move", "loud", "spread", "tilt", "rate", "voicedshare", "ap", "attack", "crest", "vrun"}
 	all := []string{"pitch", "pitchz", "pitchmean", "p90", "p10", "range", "rangeratio", "f0sd", "move", "jitter", "shimmer",
 		"loud", "loudz", "spread", "dbrange", "crest", "tilt", "tiltloud", "tiltz", "tiltabs", "rate", "voicedshare", "ap",
-		"apmed", "attack", "attackp90", "decay", "vrun", "pause", "f0slope"}
+		"apmed", "attack", "attackp90", "decay", "vrun", "pause", "f0slope", "hf", "hfabs", "hfloud"}
 	// class means per feature (angry, anxious, calm), and a per-speaker anger-minus-anxiety difference
 	ds := diagBuild(base, clips, all)
 	fmt.Printf("%-12s %7s %7s %7s  %6s  per-speaker W-A\n", "feature", "angry", "anxious", "calm", "dW-A/sd")
@@ -864,7 +864,7 @@ func fitOn(cfg Config, base map[string][]FrameResult, clips []diagClip, tr []int
 				sg = append(sg, per*0.5/n[c.Label])
 			} else if agit {
 				sa = append(sa, per*0.5/(n['W']+n['A']))
-				xg = append(xg, x)
+				xg = append(xg, maskAnger(x))
 				yg = append(yg, b2f(c.Label == 'W'))
 				sg = append(sg, per*0.5/n[c.Label])
 			} else {
@@ -876,6 +876,21 @@ func fitOn(cfg Config, base map[string][]FrameResult, clips []diagClip, tr []int
 }
 
 var balanceAgit = false
+
+// angerMask: when not nil, the anger model sees only these Deviation indices.
+var angerMask []int
+
+func maskAnger(x []float64) []float64 {
+	if angerMask == nil {
+		return x
+	}
+	y := make([]float64, len(x))
+	y[0] = x[0]
+	for _, j := range angerMask {
+		y[j+1] = x[j+1]
+	}
+	return y
+}
 
 func TestDiagLive(t *testing.T) {
 	base, clips := diagLoad(t)
@@ -1157,5 +1172,118 @@ func TestDiagLowShare(t *testing.T) {
 		}
 		slices.Sort(v)
 		fmt.Printf("line %v: low share min %.3f p10 %.3f median %.3f p90 %.3f max %.3f\n", ln, v[0], quantile(v, 0.1), quantile(v, 0.5), quantile(v, 0.9), v[len(v)-1])
+	}
+}
+
+// TestDiagNestedLive chooses the L2 penalty by an inner leave-one-speaker-out through the live estimator inside
+// each outer fold, so the outer figure does not peek at the scored speaker for that choice.
+func TestDiagNestedLive(t *testing.T) {
+	base, clips := diagLoad(t)
+	cfg := DefaultConfig()
+	var ds diagSet
+	all := make([]int, len(clips))
+	for i, c := range clips {
+		ds.label = append(ds.label, c.Label)
+		ds.speaker = append(ds.speaker, c.Speaker)
+		all[i] = i
+	}
+	speakers := []string{"03", "08", "09", "10", "11"}
+	grid := []float64{0.003, 0.01, 0.03, 0.05, 0.1, 0.3}
+	live := func(rows []int, lam float64) []int {
+		pred := make([]int, len(rows))
+		for _, s := range speakers {
+			var tr, te, at []int
+			for k, i := range rows {
+				if clips[i].Speaker == s {
+					te = append(te, i)
+					at = append(at, k)
+				} else {
+					tr = append(tr, i)
+				}
+			}
+			if len(te) == 0 {
+				continue
+			}
+			c := cfg
+			c.Model = fitOn(cfg, base, clips, tr, true, lam)
+			for j, p := range liveVerdicts(c, base, clips, te) {
+				pred[at[j]] = p
+			}
+		}
+		return pred
+	}
+	pred := make([]int, len(clips))
+	for _, s := range speakers {
+		var tr, te []int
+		for i, c := range clips {
+			if c.Speaker == s {
+				te = append(te, i)
+			} else {
+				tr = append(tr, i)
+			}
+		}
+		best, bl := -1.0, 0.0
+		var line []string
+		for _, lam := range grid {
+			u2, u3, _ := uars(ds, tr, live(tr, lam))
+			line = append(line, fmt.Sprintf("%.3f:%.3f", lam, (u2+u3)/2))
+			if (u2+u3)/2 > best+1e-9 {
+				best, bl = (u2+u3)/2, lam
+			}
+		}
+		fmt.Printf("fold %s: inner %s -> lambda %.3f\n", s, strings.Join(line, " "), bl)
+		c := cfg
+		c.Model = fitOn(cfg, base, clips, tr, true, bl)
+		for j, p := range liveVerdicts(c, base, clips, te) {
+			pred[te[j]] = p
+		}
+	}
+	u2, u3, conf := uars(ds, all, pred)
+	fmt.Printf("nested LOSO through the live estimator: two-way %.1f three-way %.1f %v\n", 100*u2, 100*u3, conf)
+}
+
+func TestDiagAngerSubset(t *testing.T) {
+	base, clips := diagLoad(t)
+	defer func() { angerMask = nil }()
+	var ds diagSet
+	all := make([]int, len(clips))
+	for i, c := range clips {
+		ds.label = append(ds.label, c.Label)
+		ds.speaker = append(ds.speaker, c.Speaker)
+		all[i] = i
+	}
+	cfg := DefaultConfig()
+	for _, m := range []struct {
+		name string
+		idx  []int
+	}{
+		{"all", nil},
+		{"tiltloud", []int{devTiltLoud}},
+		{"tiltloud,tilt", []int{devTiltLoud, devTilt}},
+		{"tiltloud,tilt,tiltabs,hfabs", []int{devTiltLoud, devTilt, devTiltAbs, devHFAbs}},
+		{"effort+pitch+attack", []int{devTiltLoud, devTilt, devTiltAbs, devHFAbs, devPitch, devAttack}},
+		{"effort+pitch+attack+voiced+spread", []int{devTiltLoud, devTilt, devTiltAbs, devHFAbs, devPitch, devAttack, devVoiced, devSpread}},
+	} {
+		angerMask = m.idx
+		for _, lam := range []float64{0.05} {
+			pred := make([]int, len(clips))
+			for _, s := range []string{"03", "08", "09", "10", "11"} {
+				var tr, te []int
+				for i, c := range clips {
+					if c.Speaker == s {
+						te = append(te, i)
+					} else {
+						tr = append(tr, i)
+					}
+				}
+				c := cfg
+				c.Model = fitOn(cfg, base, clips, tr, true, lam)
+				for k, p := range liveVerdicts(c, base, clips, te) {
+					pred[te[k]] = p
+				}
+			}
+			u2, u3, conf := uars(ds, all, pred)
+			fmt.Printf("anger on %-36s lam %.2f: live LOSO two %.1f three %.1f %v\n", m.name, lam, 100*u2, 100*u3, conf)
+		}
 	}
 }

@@ -211,3 +211,38 @@ func TestLowQuietSlowSpeechBecomesSadNotAgitated(t *testing.T) {
 		t.Errorf("summary %s, want sad", e.Summary().State)
 	}
 }
+
+// A window holding little voice gives noisy features: with under min_voiced of it there is no estimate (and up to
+// about 0.65 s arousal is shrunk towards calm). A brief outburst after a pause does not make the call agitated;
+// the same voice kept up does.
+func TestABriefBurstOfVoiceIsNotEnoughToAgitate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		burst    float64 // seconds of high, loud, bright voice after the calm baseline and a pause
+		agitated bool
+	}{
+		{"a 0.1 s burst stays calm", 0.1, false},
+		{"3 s of it agitates", 3, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := NewEstimator(DefaultConfig())
+			var s []float32
+			for len(s) < 4*SampleRate { // calm: the automatic baseline
+				s = append(s, voice(120, 132, 0.18, 0.05, 2)...)
+				s = append(s, make([]float32, SampleRate/12)...)
+			}
+			s = append(s, make([]float32, 5*SampleRate/2)...) // a pause: the window empties
+			end := float64(len(s))/SampleRate + tc.burst
+			for float64(len(s)) < end*SampleRate {
+				s = append(s, voice(240, 300, 0.1, 0.4, 1)...)
+				s = append(s, make([]float32, SampleRate/50)...)
+			}
+			s = append(s, make([]float32, 2*SampleRate)...)
+			feed(t, e, s)
+			got := e.Summary().State
+			if ag := got == Angry || got == Anxious; ag != tc.agitated {
+				t.Errorf("summary state %s, want agitated %v", got, tc.agitated)
+			}
+		})
+	}
+}
