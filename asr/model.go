@@ -65,10 +65,7 @@ func findModel(dir string) (modelPaths, error) {
 // decoderArgs are the decoder's arguments; withLM adds the general model as the default search (domain decoders
 // are loaded without it and get one interpolated search instead).
 func (p modelPaths) decoderArgs(withLM bool) []string {
-	a := []string{"-hmm", p.hmm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit,
-		// CMU's speed settings: a quarter fewer CPU seconds, the same word error rate within noise on the
-		// evaluation sets (see the package's eval tests).
-		"-maxhmmpf", "3000", "-pl_window", "10"}
+	a := []string{"-hmm", p.hmm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit}
 	if withLM {
 		a = append(a, "-lm", p.lm)
 	}
