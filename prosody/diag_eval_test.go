@@ -929,10 +929,10 @@ func TestDiagLive(t *testing.T) {
 	}
 	for _, v := range vs {
 		cfg := DefaultConfig()
+		balanceAgit = v.sm
 		if v.mod != nil {
 			v.mod(&cfg)
 		}
-		balanceAgit = v.sm
 		pred := make([]int, len(clips))
 		for _, s := range []string{"03", "08", "09", "10", "11"} {
 			var tr, te []int

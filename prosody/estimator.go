@@ -272,6 +272,11 @@ func (e *Estimator) update() {
 // trackHold follows how long each reported state is held, for Summary.
 func (e *Estimator) trackHold(t float64) {
 	end := t + HopSeconds/2
+	if isAgitated(e.hold.state) && isAgitated(e.state) {
+		// Anger against anxiety is judged on the whole agitated stretch, so a revised judgement applies to all of
+		// it: the stretch is held once, under its latest label.
+		e.hold.state = e.state
+	}
 	if e.hold.state != e.state {
 		// The new state is held from the first update that called for it, not from the switch.
 		from := math.Max(e.hold.start, math.Min(e.candStart, e.hold.end))
@@ -548,6 +553,8 @@ const reliableVoiced = 0.65
 // wRel is how much a window's anger-versus-anxiety logit counts in the stretch's mean: windows with little voice
 // count less (the square of the arousal reliability).
 func wRel(r float64) float64 { return r * r }
+
+func isAgitated(s State) bool { return s == Angry || s == Anxious }
 
 // calmLogit is the arousal logit of the calm prior.
 var calmLogit = logit(0.1)

@@ -246,3 +246,27 @@ func TestABriefBurstOfVoiceIsNotEnoughToAgitate(t *testing.T) {
 		})
 	}
 }
+
+// Anger against anxiety is judged on the whole agitated stretch, so when the judgement is revised the summary
+// holds the stretch once under its latest label (not a long "anxious" beside a short "angry").
+func TestARevisedAgitatedStretchIsHeldUnderItsLatestLabel(t *testing.T) {
+	e, _ := NewEstimator(DefaultConfig())
+	step := func(s State, from, to float64) {
+		e.candStart = e.hold.end // as update does: the new state is held from the first update calling for it
+		for at := from; at <= to+1e-9; at += 0.25 {
+			e.state, e.level = s, 1
+			e.trackHold(at)
+		}
+	}
+	step(Calm, 0.25, 0.5)
+	step(Anxious, 0.75, 1.5)
+	step(Angry, 1.75, 2.0)
+	if got := e.Summary().State; got != Angry {
+		t.Errorf("summary %s, want angry (the stretch's latest label)", got)
+	}
+	step(Calm, 2.25, 4)
+	step(Anxious, 4.25, 5)
+	if got := e.Summary().State; got != Angry {
+		t.Errorf("after a calm gap and a shorter anxious stretch: summary %s, want angry still", got)
+	}
+}
