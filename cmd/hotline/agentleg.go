@@ -31,17 +31,31 @@ type agentLeg struct {
 }
 
 // agentAudioSink returns the AgentAudio hook of a queued call: it starts the agent leg on the first packet and
-// queues every packet for it without blocking the WebRTC reader.
+// queues every packet for it without blocking the WebRTC reader. The leg starts on its own goroutine: opening
+// the agent's recogniser may wait for a decoder to load, and meanwhile the reader must go on passing the agent's
+// voice to the caller (started on the reader, it held the agent's first second or so back from the caller).
+// Packets that come before the leg is ready are not analysed.
 func (cs *callSession) agentAudioSink(ctx context.Context) (sink func(pcm []int16), stop func()) {
 	var once sync.Once
 	var leg *agentLeg
 	var mu sync.Mutex
+	var stopped bool
+	var starting sync.WaitGroup
 	sink = func(pcm []int16) {
 		once.Do(func() {
-			l := cs.startAgentLeg(ctx)
 			mu.Lock()
-			leg = l
-			mu.Unlock()
+			defer mu.Unlock()
+			if stopped {
+				return
+			}
+			starting.Add(1)
+			go func() {
+				defer starting.Done()
+				l := cs.startAgentLeg(ctx)
+				mu.Lock()
+				leg = l
+				mu.Unlock()
+			}()
 		})
 		mu.Lock()
 		l := leg
@@ -58,6 +72,10 @@ func (cs *callSession) agentAudioSink(ctx context.Context) (sink func(pcm []int1
 		}
 	}
 	stop = func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		starting.Wait()
 		mu.Lock()
 		l := leg
 		mu.Unlock()
