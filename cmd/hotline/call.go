@@ -705,10 +705,15 @@ func (cs *callSession) awaitWrapUp(ch <-chan agentbridge.WrapUp) {
 // onCallEnd with the signalling's final account.
 func (cs *callSession) finish() {
 	cs.mu.Lock()
-	recog := cs.recog
+	recog, results := cs.recog, cs.results
 	cs.finished = true
 	cs.mu.Unlock()
 	if recog != nil {
+		// Close flushes the last utterance, whose final result waits for a reader: nobody else reads now.
+		go func() {
+			for range results {
+			}
+		}()
 		_ = recog.Close()
 	}
 	cs.wg.Wait()
