@@ -708,7 +708,7 @@ func (cs *callSession) finish() {
 	recog, results := cs.recog, cs.results
 	cs.finished = true
 	cs.mu.Unlock()
-	if recog != nil {
+	if recog != nil && results != nil {
 		// Close flushes the last utterance, whose final result waits for a reader: nobody else reads now.
 		go func() {
 			for range results {
