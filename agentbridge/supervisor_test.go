@@ -120,4 +120,10 @@ func TestBrowserSupervisorSeesLiveAlerts(t *testing.T) {
 		t.Errorf("alert-count = %q, want 1", n)
 	}
 	br.screenshot(t, filepath.Join(artifactsDir(t), "supervisor.png"))
+
+	// The softphone shows a supervisor the way back to this page.
+	br.run(t, "softphone link to the supervisor page",
+		chromedp.Navigate(h.srv.URL+"/"),
+		chromedp.WaitVisible(`#sup-link[href="/supervisor"]`),
+	)
 }

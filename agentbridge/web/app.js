@@ -62,6 +62,7 @@
   });
   function showLogin() {
     $("login").hidden = false; $("desk").hidden = true; $("logout").hidden = true; $("pw-open").hidden = true;
+    $("sup-link").hidden = true;
     $("who").textContent = ""; $("presence").disabled = true;
   }
   function start(me) {
@@ -71,6 +72,7 @@
     }
     S.me = me; S.csrf = me.csrf; S.loggedOut = false;
     $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false; $("pw-open").hidden = false;
+    $("sup-link").hidden = me.role !== "supervisor";
     $("who").textContent = me.user + (me.skills && me.skills.length ? " · " + me.skills.join(", ") : "");
     connect();
   }

@@ -4,7 +4,7 @@ window.I18N = {
   en: {
     presence: "Presence", p_available: "Available", p_away: "Away", p_busy: "Busy", "p_wrap-up": "Wrap-up",
     s_idle: "Idle", s_ringing: "Ringing", s_talking: "Talking", s_ended: "Ended", s_held: "On hold",
-    change_password: "Change password", logout: "Log out", login_title: "Agent login", name: "Name",
+    change_password: "Change password", supervisor_page: "Supervisor", logout: "Log out", login_title: "Agent login", name: "Name",
     password: "Password", login: "Log in", waiting_for_calls: "Waiting for calls…", answer: "Answer",
     decline: "Decline", mute: "Mute", unmute: "Unmute", hold: "Hold", resume: "Resume", keypad: "Keypad",
     hangup: "Hang up", emotion: "Caller emotion", pitch: "pitch", loudness: "loudness", caller_level: "Caller level",
@@ -28,7 +28,7 @@ window.I18N = {
   zh: {
     presence: "状态", p_available: "空闲", p_away: "离开", p_busy: "通话中", "p_wrap-up": "话后处理",
     s_idle: "空闲", s_ringing: "振铃", s_talking: "通话中", s_ended: "已结束", s_held: "保持中",
-    change_password: "修改密码", logout: "退出", login_title: "坐席登录", name: "用户名", password: "密码",
+    change_password: "修改密码", supervisor_page: "主管页面", logout: "退出", login_title: "坐席登录", name: "用户名", password: "密码",
     login: "登录", waiting_for_calls: "等待来电…", answer: "接听", decline: "拒接", mute: "静音", unmute: "取消静音",
     hold: "保持", resume: "恢复", keypad: "拨号盘", hangup: "挂断", emotion: "来电者情绪", pitch: "音高",
     loudness: "响度", caller_level: "来电音量", why: "来电原因", intent: "意图", transfer_reason: "转人工原因",
