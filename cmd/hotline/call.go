@@ -631,6 +631,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 			cs.setOutcome(store.OutcomeAbandoned)
 			return false
 		case agentbridge.ResultAgentLost:
+			cs.setOutcome(store.OutcomeTransferred) // an agent took the call, whatever happens next
 			cs.log.Warn("agent lost mid-call; queuing the caller again", "agent", out.Agent)
 			since = out.QueuedSince
 			continue
