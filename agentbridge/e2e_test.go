@@ -6,18 +6,16 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hotline/hotline/internal/testbrowser"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/media"
 	"github.com/hotline/hotline/prosody"
@@ -92,60 +90,22 @@ func toneShare(f *media.Frame, hz float64) (share, dbfs float64) {
 	return 2 * p / (float64(len(f)) * total), 10 * math.Log10(total/float64(len(f)))
 }
 
+// browser is a real headless Chromium driven over the DevTools protocol (started by internal/testbrowser).
 type browser struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	cmd    *exec.Cmd
-	cmdMu  sync.Mutex
+	*testbrowser.Browser
+	ctx context.Context
 }
 
+// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing wav, loopback ICE, no
+// --mute-audio) and a fresh profile.
 func startBrowser(t *testing.T, wav string) *browser {
 	t.Helper()
-	chrome := testenv.Need(t, "chromium", "chromium")
-	br := &browser{}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", wav),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			// Own process group, so the test can kill the whole browser like a crash; dies with the test.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-			br.cmdMu.Lock()
-			br.cmd = cmd
-			br.cmdMu.Unlock()
-		}),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	br.ctx = ctx
-	br.cancel = func() { cancel(); acancel() }
-	t.Cleanup(br.cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return br
+	b := testbrowser.Start(t, wav)
+	return &browser{Browser: b, ctx: b.Ctx}
 }
 
 // kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
-func (br *browser) kill() {
-	br.cmdMu.Lock()
-	defer br.cmdMu.Unlock()
-	if br.cmd != nil && br.cmd.Process != nil {
-		_ = syscall.Kill(-br.cmd.Process.Pid, syscall.SIGKILL)
-	}
-}
+func (br *browser) kill() { br.Kill() }
 
 func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()

@@ -14,7 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/internal/testbrowser"
 )
 
 // artifactsDir is where browser screenshots are kept for people to look at: $HOTLINE_ARTIFACTS, else
@@ -31,29 +31,11 @@ func artifactsDir(t *testing.T) string {
 }
 
 func TestHTMLReportRendersNonEmptyChartsInChromium(t *testing.T) {
-	chrome := testenv.Need(t, "chromium", "chromium")
 	s := monthStore(t)
 	srv := httptest.NewServer(Handler(s))
 	defer srv.Close()
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer acancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(bctx); err != nil { // starts the browser; no timeout on this first call
-		t.Fatalf("starting chromium: %v", err)
-	}
+	bctx := testbrowser.Start(t, "").Ctx
 	ctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
 	defer tcancel()
 

@@ -16,13 +16,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
+	"github.com/hotline/hotline/internal/testbrowser"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/media"
 )
@@ -290,64 +290,22 @@ func (d *dialProc) wait(t *testing.T, within time.Duration) int {
 	return -1
 }
 
-// browser is a real headless Chromium driven over the DevTools protocol.
+// browser is a real headless Chromium driven over the DevTools protocol (started by internal/testbrowser).
 type browser struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	mu     sync.Mutex
-	cmd    *exec.Cmd
+	*testbrowser.Browser
+	ctx context.Context
 }
 
-// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing micWAV, loopback ICE, no
+// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing wav, loopback ICE, no
 // --mute-audio) and a fresh profile.
-func startBrowser(t *testing.T, micWAV string) *browser {
+func startBrowser(t *testing.T, wav string) *browser {
 	t.Helper()
-	chrome := testenv.Need(t, "chromium", "chromium")
-	br := &browser{}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("allow-loopback-in-peer-connection", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-file-for-fake-audio-capture", micWAV),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			// Its own process group, so the test can kill the whole browser as a crash would; it dies with the test.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-			br.mu.Lock()
-			br.cmd = cmd
-			br.mu.Unlock()
-		}),
-	}
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	br.ctx = ctx
-	br.cancel = func() { cancel(); acancel() }
-	t.Cleanup(br.cancel)
-	// The first action starts the browser; it lives as long as the context it ran on, so no timeout here.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return br
+	b := testbrowser.Start(t, wav)
+	return &browser{Browser: b, ctx: b.Ctx}
 }
 
 // kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
-func (br *browser) kill() {
-	br.mu.Lock()
-	defer br.mu.Unlock()
-	if br.cmd != nil && br.cmd.Process != nil {
-		_ = syscall.Kill(-br.cmd.Process.Pid, syscall.SIGKILL)
-	}
-}
+func (br *browser) kill() { br.Kill() }
 
 func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
