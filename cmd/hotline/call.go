@@ -394,7 +394,7 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				}
 				finalAt := time.Now()
 				t := store.Turn{ASRFinalMS: cs.ms(finalAt), CallerSpeechEndMS: cs.speechEndMS(r)}
-				text, conf := cs.heard(r)
+				text, conf, _ := cs.heard(r)
 				reply = cs.conv.OnUtterance(text, conf, cs.voiceReport())
 				t.ReplyChosenMS = cs.ms(time.Now())
 				cs.mu.Lock()
@@ -444,10 +444,10 @@ func (cs *callSession) watchKeys(ctx context.Context) {
 	}
 }
 
-// heard records a final recognition result of the caller's speech and returns its text and confidence.
-func (cs *callSession) heard(r asr.Result) (string, float64) {
-	text := quality.MaskCardNumbers(r.Text)
-	conf := 0.0
+// heard records a final recognition result of the caller's speech and returns its text (card numbers masked),
+// confidence, and when it was said (seconds from the answer).
+func (cs *callSession) heard(r asr.Result) (text string, conf, at float64) {
+	text = quality.MaskCardNumbers(r.Text)
 	for _, w := range r.Words {
 		conf += w.Conf
 	}
@@ -456,7 +456,7 @@ func (cs *callSession) heard(r asr.Result) (string, float64) {
 	} else {
 		conf = 0.5
 	}
-	at := cs.since(time.Now())
+	at = cs.since(time.Now())
 	if len(r.Words) > 0 {
 		at = cs.streamSeconds(r.Words[0].Start)
 	}
@@ -466,7 +466,7 @@ func (cs *callSession) heard(r asr.Result) (string, float64) {
 		cs.inspector.CallerWords(at, text)
 	}
 	cs.mu.Unlock()
-	return text, conf
+	return text, conf, at
 }
 
 // addLine keeps a transcript line the bot's conversation does not see.
@@ -499,11 +499,7 @@ func (cs *callSession) transcribeCaller(ctx context.Context) {
 			if !r.Final || strings.TrimSpace(r.Text) == "" {
 				continue
 			}
-			text, _ := cs.heard(r)
-			at := cs.since(time.Now())
-			if len(r.Words) > 0 {
-				at = cs.streamSeconds(r.Words[0].Start)
-			}
+			text, _, at := cs.heard(r)
 			cs.addLine("caller", at, text)
 		}
 	}

@@ -146,7 +146,7 @@ func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server
 	botOpts := []dialog.Option{dialog.WithMetrics(dialogMetrics), dialog.WithUnansweredLog(unansweredToStore{s.store})}
 	s.bot = dialog.New(cfg.Dialog, s.kb, synth, log, botOpts...)
 
-	if s.recognizer, err = newRecognizer(cfg.ASR, s.kb, asr.NewMetrics(reg), log); err != nil {
+	if s.recognizer, err = asr.New(cfg.ASR, asr.NewMetrics(reg), log); err != nil {
 		// The call still works without recognition: the bot offers DTMF and agents. Say so loudly.
 		log.Error("speech recognition unavailable; calls will go to agents", "err", err)
 		s.recognizer = nil
@@ -188,10 +188,15 @@ func (s *server) routes() {
 // authorized accepts the API token or a logged-in softphone session.
 func (s *server) authorized(r *http.Request) bool {
 	if tok := store.BearerToken(r); tok != "" {
-		return subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+		return s.isAPIToken(tok)
 	}
 	_, _, ok := s.bridge.Authenticate(r)
 	return ok
+}
+
+// isAPIToken checks a bearer token against DATA/api.token in constant time.
+func (s *server) isAPIToken(tok string) bool {
+	return tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
 }
 
 func requireAuth(auth func(*http.Request) bool, h http.Handler) http.Handler {

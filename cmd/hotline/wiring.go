@@ -2,21 +2,12 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 
 	"github.com/hotline/hotline/agentbridge"
-	"github.com/hotline/hotline/asr"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/store"
 )
-
-// newRecognizer starts the configured speech recogniser. The knowledge base is what the domain model is made
-// from; the asr package reads it itself when it builds that model.
-func newRecognizer(cfg asr.Config, kb *dialog.KBStore, m *asr.Metrics, log *slog.Logger) (asr.Recognizer, error) {
-	_ = kb
-	return asr.New(cfg, m, log)
-}
 
 // unansweredToStore keeps the bot's unanswered questions in the call-record store, where `hotline kb suggest`
 // and the weekly report cluster them.
@@ -30,7 +21,7 @@ func (u unansweredToStore) LogUnanswered(ctx context.Context, q dialog.Unanswere
 func (s *server) bridgeHooks() agentbridge.Hooks {
 	return agentbridge.Hooks{
 		CheckToken: func(tok string) (string, string, bool) {
-			if tok != "" && tok == s.token {
+			if s.isAPIToken(tok) {
 				return "api", "supervisor", true
 			}
 			return "", "", false
