@@ -109,23 +109,13 @@ func (br *browser) kill() { br.Kill() }
 
 func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	br.Run(t, what, 20*time.Second, actions...)
 }
 
 // value runs an action that returns something.
 func value[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return testbrowser.Value(t, br.Browser, what, 20*time.Second, a)
 }
 
 func (br *browser) attr(t *testing.T, testid, name string) string {

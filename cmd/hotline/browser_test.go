@@ -309,32 +309,18 @@ func (br *browser) kill() { br.Kill() }
 
 func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
+	br.Run(t, what, 30*time.Second, actions...)
 }
 
 // runFor is run with its own time limit (waiting for something that takes long on a busy machine).
 func (br *browser) runFor(t *testing.T, what string, within time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, within)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s (within %v): %v", what, within, err)
-	}
+	br.Run(t, what, within, actions...)
 }
 
 func pageValue[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(br.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	return v
+	return testbrowser.Value(t, br.Browser, what, 30*time.Second, a)
 }
 
 func testID(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -76,4 +77,26 @@ func (b *Browser) Kill() {
 	if b.cmd != nil && b.cmd.Process != nil {
 		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
 	}
+}
+
+// Run runs actions within the time limit and fails the test, naming what, when they fail.
+func (b *Browser) Run(t testing.TB, what string, within time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, within)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s (within %v): %v", what, within, err)
+	}
+}
+
+// Value runs an action that returns something, within the time limit, and fails the test when it fails.
+func Value[T any](t testing.TB, b *Browser, what string, within time.Duration, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.Ctx, within)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s (within %v): %v", what, within, err)
+	}
+	return v
 }
