@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -29,7 +30,14 @@ func evalBot(t testing.TB) *dialog.Bot {
 }
 
 func questions(t testing.TB) []dialog.TestQuestion {
-	qs, err := dialog.ReadQuestions(filepath.Join(testenv.ModuleRoot(t), "testdata", "questions.yaml"))
+	return questionsFile(t, "questions.yaml")
+}
+
+// questionsFile reads testdata/NAME: questions.yaml is the held-out test set, questions-dev.yaml the development
+// set the matcher is tuned on, questions-dev-asr.yaml the development set as the recogniser heard it.
+func questionsFile(t testing.TB, name string) []dialog.TestQuestion {
+	t.Helper()
+	qs, err := dialog.ReadQuestions(filepath.Join(testenv.ModuleRoot(t), "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,29 +63,47 @@ func category(intent string) string {
 	return "knowledge base"
 }
 
-// TestEvalIntentAccuracyText: the test questions as text. "answered" is what the bot acts on at min_confidence;
-// "answered or confirmed" also counts a correct "Is this about …?" (confirm band); "top-1" ignores confidence.
+// TestEvalIntentAccuracyText: the questions as text, for three sets: the development set (tuned on; its misses
+// are listed with a confusion count), the development set as the recogniser heard it (testdata/questions-dev-asr.yaml,
+// recorded by TestEvalRecordDevASR), and the held-out test set (testdata/questions.yaml; figures only, so that
+// nobody tunes to its misses). "answered" is what the bot acts on at min_confidence; "answered or confirmed" also
+// counts a correct "Is this about …?" (confirm band); "top-1" ignores confidence.
 func TestEvalIntentAccuracyText(t *testing.T) {
 	bot := evalBot(t)
+	for _, set := range []struct {
+		name, file string
+		misses     bool
+	}{
+		{"development", "questions-dev.yaml", true},
+		{"development as recognised", "questions-dev-asr.yaml", true},
+		{"held-out test", "questions.yaml", false},
+	} {
+		if _, err := os.Stat(filepath.Join(testenv.ModuleRoot(t), "testdata", set.file)); err != nil {
+			fmt.Printf("intent accuracy, text, %s: no testdata/%s\n", set.name, set.file)
+			continue
+		}
+		textAccuracy(t, bot, set.name, questionsFile(t, set.file), set.misses)
+	}
+}
+
+func textAccuracy(t *testing.T, bot *dialog.Bot, name string, qs []dialog.TestQuestion, showMisses bool) {
 	cfg := bot.Config()
 	var answered, confirmed, top1 tally
 	byCat := map[string]*tally{}
+	confusion := map[string]int{}
 	start := time.Now()
-	for _, q := range questions(t) {
+	for _, q := range qs {
 		got, conf := bot.Classify(q.Text, -1)
 		m := bot.Understand(q.Text)
-		c := byCat[category(q.Intent)]
-		if c == nil {
-			c = &tally{}
-			byCat[category(q.Intent)] = c
-		}
+		c := get(byCat, category(q.Intent))
 		answered.n++
 		c.n++
 		if got == q.Intent {
 			answered.ok++
 			c.ok++
-		} else {
-			t.Logf("miss: want %-20q got %-20q conf %.2f (top %q): %s", q.Intent, got, conf, m.Intent, q.Text)
+		} else if showMisses {
+			t.Logf("%s miss: want %-20q got %-20q conf %.2f (top %q, runner %q): %s", name, q.Intent, got, conf, m.Intent, m.Runner, q.Text)
+			confusion[fmt.Sprintf("%q → %q", q.Intent, got)]++
 		}
 		gotC := got
 		if got == "" && m.Intent != "" && conf >= cfg.ConfirmConfidence {
@@ -95,7 +121,7 @@ func TestEvalIntentAccuracyText(t *testing.T) {
 		}
 	}
 	took := time.Since(start)
-	fmt.Printf("intent accuracy, text, %d questions (min_confidence %.2f, confirm_confidence %.2f):\n", answered.n, cfg.MinConfidence, cfg.ConfirmConfidence)
+	fmt.Printf("intent accuracy, text, %s, %d questions (min_confidence %.2f, confirm_confidence %.2f):\n", name, answered.n, cfg.MinConfidence, cfg.ConfirmConfidence)
 	fmt.Printf("  answered correctly:              %v\n", answered)
 	fmt.Printf("  answered or confirmed correctly: %v\n", confirmed)
 	fmt.Printf("  top-1 on knowledge-base questions (no threshold): %v\n", top1)
@@ -103,6 +129,22 @@ func TestEvalIntentAccuracyText(t *testing.T) {
 		fmt.Printf("  %-18s %v\n", k+":", byCat[k])
 	}
 	fmt.Printf("  time per question (match twice): %v\n", took/time.Duration(answered.n))
+	if showMisses && len(confusion) > 0 {
+		keys := make([]string, 0, len(confusion))
+		for k := range confusion {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool {
+			if confusion[keys[i]] != confusion[keys[j]] {
+				return confusion[keys[i]] > confusion[keys[j]]
+			}
+			return keys[i] < keys[j]
+		})
+		fmt.Printf("  confusion of misses (want → got):\n")
+		for _, k := range keys {
+			fmt.Printf("    %2d  %s\n", confusion[k], k)
+		}
+	}
 }
 
 // TestEvalSynthesisLatency: flite synthesis time per sentence of every phrase the bot says, per voice, cold (no
