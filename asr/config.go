@@ -17,6 +17,9 @@ type Config struct {
 	Domain bool `yaml:"domain"`
 	// DomainWeight is the domain model's share when interpolated with the general one, 0..1 (0.5).
 	DomainWeight float64 `yaml:"domain_weight"`
+	// Vocabulary is how many of the general model's most likely words the embedded engine searches, besides every
+	// word of the domain model (10000; 0 searches all 134,000 words of Debian's dictionary, several times slower).
+	Vocabulary int `yaml:"vocabulary"`
 	// MaxStreams bounds concurrent streams (decoders, about 105 MB each) of the embedded engine; beyond it
 	// NewStream returns ErrBusy (4: a stream takes about 0.5 CPU-seconds per second of speech on this
 	// machine, and decodes only while the caller speaks, so 2 cores keep about 4 calls in real time).
@@ -56,6 +59,7 @@ func DefaultConfig() Config {
 		ModelDir:           "/usr/share/pocketsphinx/model/en-us",
 		Domain:             true,
 		DomainWeight:       0.5,
+		Vocabulary:         10000,
 		MaxStreams:         4,
 		WarmDecoders:       1,
 		EndSilenceComplete: 300 * time.Millisecond,
@@ -82,6 +86,9 @@ func (c Config) Validate() error {
 	}
 	if c.DomainWeight < 0 || c.DomainWeight >= 1 {
 		return fmt.Errorf("asr.domain_weight %g: must be in [0, 1)", c.DomainWeight)
+	}
+	if c.Vocabulary < 0 || (c.Vocabulary > 0 && c.Vocabulary < 500) {
+		return fmt.Errorf("asr.vocabulary %d: must be 0 (all words) or at least 500", c.Vocabulary)
 	}
 	if c.MaxStreams < 1 || c.MaxStreams > 1000 {
 		return fmt.Errorf("asr.max_streams %d: must be 1..1000", c.MaxStreams)

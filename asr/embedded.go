@@ -95,6 +95,19 @@ func NewEmbedded(cfg Config, m *Metrics, log *slog.Logger) (*Embedded, error) {
 			return nil, fmt.Errorf("asr: writing the domain model to %s: %w", e.domain, err)
 		}
 	}
+	if cfg.Vocabulary > 0 {
+		if e.tmpDir == "" {
+			if e.tmpDir, err = os.MkdirTemp("", "hotline-asr-"); err != nil {
+				return nil, fmt.Errorf("asr: temporary directory for the vocabulary: %w", err)
+			}
+		}
+		dict, err := writeVocabulary(e.tmpDir, paths, e.domain, cfg.Vocabulary)
+		if err != nil {
+			os.RemoveAll(e.tmpDir)
+			return nil, err
+		}
+		e.paths.dict = dict
+	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.mu.Lock()
 	for i := 0; i < cfg.WarmDecoders; i++ {

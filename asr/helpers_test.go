@@ -27,6 +27,9 @@ func testRecognizer(t testing.TB) *Embedded {
 	sharedOnce.Do(func() {
 		cfg := DefaultConfig()
 		cfg.MaxStreams = 4
+		if v := os.Getenv("ASR_VOCAB"); v != "" {
+			cfg.Vocabulary, _ = strconv.Atoi(v)
+		}
 		if a := os.Getenv("ASR_DECODER_ARGS"); a != "" {
 			cfg.DecoderArgs = strings.Fields(a)
 		}

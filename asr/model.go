@@ -65,7 +65,10 @@ func findModel(dir string) (modelPaths, error) {
 // decoderArgs are the decoder's arguments; withLM adds the general model as the default search (domain decoders
 // are loaded without it and get one interpolated search instead).
 func (p modelPaths) decoderArgs(withLM bool) []string {
-	a := []string{"-hmm", p.hmm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit}
+	// -fwdflat no: the second search pass runs over the whole utterance after it ends, so it adds to every
+	// reply's wait in proportion to what the caller said; the lattice pass (bestpath) that remains is enough
+	// (phone-line test questions: WER 15.2 % with it, 17.6 % without; intent accuracy unchanged).
+	a := []string{"-hmm", p.hmm, "-dict", p.dict, "-cmn", "live", "-cmninit", sphinx.EnUSCMNInit, "-fwdflat", "no"}
 	if withLM {
 		a = append(a, "-lm", p.lm)
 	}

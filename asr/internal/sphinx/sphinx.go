@@ -25,12 +25,29 @@ static int hl_set_cmn(ps_decoder_t *ps, const float *vec, int n) {
 static cmd_ln_t *hl_parse(int argc, char **argv) {
 	return cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
 }
+// hl_max_block: frames handed to ps_process_cep per call. Without a second search pass (-fwdflat no) the acoustic
+// model keeps a fixed queue of 12 frames, and 5prealpha's acmod_process_cep loses the frames of a larger block that
+// overflow it ("Frame N outside queue ... cannot score"), so the search sees nothing; 4 frames stay inside it.
+static const int hl_max_block = 4;
+
+// hl_unigrams fills words/scores with the model's unigrams (at most max), returns count.
+static int hl_unigrams(ngram_model_t *m, const char **words, int *scores, int max) {
+	int n = ngram_model_get_counts(m)[0];
+	if (n > max) n = max;
+	for (int i = 0; i < n; i++) {
+		int32 used;
+		words[i] = ngram_word(m, i);
+		scores[i] = ngram_ng_score(m, i, NULL, 0, &used);
+	}
+	return n;
+}
+
 static int hl_process_cep(ps_decoder_t *ps, float *data, int nframes, int ncep) {
 	mfcc_t *rows[256];
 	int done = 0;
 	while (done < nframes) {
 		int n = nframes - done;
-		if (n > 256) n = 256;
+		if (n > hl_max_block) n = hl_max_block;
 		for (int i = 0; i < n; i++) rows[i] = data + (size_t)(done + i) * ncep;
 		int r = ps_process_cep(ps, rows, n, FALSE, FALSE);
 		if (r < 0) return r;
@@ -378,3 +395,33 @@ func EnUSFeatureArgs() []string {
 
 // EnUSCMNInit is the model's initial cepstral mean (feat.params -cmninit), used with live normalisation.
 const EnUSCMNInit = "41.00,-5.29,-0.12,5.09,2.48,-4.07,-1.37,-1.78,-5.08,-2.05,-6.45,-1.42,1.17"
+
+// Unigrams reads a language model (ARPA or binary) and returns each word's unigram log10 probability.
+func Unigrams(path string) (map[string]float64, error) {
+	cfg, err := parseArgs(nil)
+	if err != nil {
+		return nil, err
+	}
+	defer C.cmd_ln_free_r(cfg)
+	lmath := C.logmath_init(1.0001, 0, 0)
+	defer C.logmath_free(lmath)
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	m := C.ngram_model_read(cfg, cpath, C.NGRAM_AUTO, lmath)
+	if m == nil {
+		return nil, fmt.Errorf("pocketsphinx could not read the language model %s", path)
+	}
+	defer C.ngram_model_free(m)
+	n := int(*C.ngram_model_get_counts(m))
+	words := (**C.char)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	scores := (*C.int)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.int(0)))))
+	defer C.free(unsafe.Pointer(words))
+	defer C.free(unsafe.Pointer(scores))
+	n = int(C.hl_unigrams(m, words, scores, C.int(n)))
+	ws, ss := unsafe.Slice(words, n), unsafe.Slice(scores, n)
+	out := make(map[string]float64, n)
+	for i := range n {
+		out[C.GoString(ws[i])] = float64(C.logmath_log_to_log10(lmath, ss[i]))
+	}
+	return out, nil
+}
