@@ -3,6 +3,7 @@ package dialog
 import (
 	"math"
 	"sort"
+	"strings"
 )
 
 // Match is the understanding of one utterance against the knowledge base.
@@ -27,6 +28,10 @@ type index struct {
 	entries []indexedEntry
 	avgLen  float64
 	canon   map[string]string // stem → canonical stem of its synonym group
+	// phrases are the multi-word synonyms by their first word's stem.
+	phrases map[string][]synPhrase
+	// abroad is the term place names read as ("" when the knowledge base has no word "abroad").
+	abroad string
 	// unknownWeight is the IDF given to a word the knowledge base has never seen.
 	unknownWeight float64
 }
@@ -69,13 +74,30 @@ const (
 	fuzzyMinLen = 4
 )
 
-// content returns the canonical terms of the topic-bearing words of s, with the surface word of each.
+// content returns the canonical terms of the topic-bearing words of s, with the surface word of each. A
+// multi-word synonym ("answering machine") becomes its group's term; fillers and stopwords are skipped; a place
+// name reads as "abroad" when the knowledge base has that word.
 func (x *index) content(s string) (terms, surface []string) {
-	for _, w := range words(s) {
-		if stopwords[w] {
+	ws := words(s)
+	stems := make([]string, len(ws))
+	for i, w := range ws {
+		stems[i] = stem(w)
+	}
+	for i := 0; i < len(ws); i++ {
+		if head, n := x.phraseAt(stems, i); n > 0 {
+			terms = append(terms, head)
+			surface = append(surface, strings.Join(ws[i:i+n], ""))
+			i += n - 1
 			continue
 		}
-		st := stem(w)
+		w := ws[i]
+		if stopwords[w] || fillerWords[w] {
+			continue
+		}
+		st := stems[i]
+		if places[w] && x.abroad != "" {
+			st = x.abroad
+		}
 		if c, ok := x.canon[st]; ok {
 			st = c
 		}
@@ -85,19 +107,57 @@ func (x *index) content(s string) (terms, surface []string) {
 	return terms, surface
 }
 
+// phraseAt returns the term of the longest multi-word synonym starting at word i (by stems) and its length.
+func (x *index) phraseAt(stems []string, i int) (string, int) {
+	best, bestN := "", 0
+	for _, p := range x.phrases[stems[i]] {
+		n := len(p.stems)
+		if n <= bestN || i+n > len(stems) {
+			continue
+		}
+		ok := true
+		for k := 1; k < n; k++ {
+			if stems[i+k] != p.stems[k] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			best, bestN = p.head, n
+		}
+	}
+	return best, bestN
+}
+
+// synPhrase is a multi-word member of a synonym group, as stems, and its group's term.
+type synPhrase struct {
+	stems []string
+	head  string
+}
+
 func buildIndex(kb *KB) *index {
 	x := &index{termID: map[string]int{}, canon: map[string]string{}}
+	x.phrases = map[string][]synPhrase{}
 	for _, g := range kb.Synonyms {
 		if len(g) == 0 {
 			continue
 		}
-		head := stem(normalizeWord(g[0]))
+		head := strings.Join(stemAll(words(g[0])), "")
 		for _, w := range g {
-			st := stem(normalizeWord(w))
-			if _, taken := x.canon[st]; !taken {
-				x.canon[st] = head
+			ws := stemAll(words(w))
+			switch {
+			case len(ws) == 0:
+			case len(ws) > 1:
+				x.phrases[ws[0]] = append(x.phrases[ws[0]], synPhrase{stems: ws, head: head})
+			default:
+				if _, taken := x.canon[ws[0]]; !taken {
+					x.canon[ws[0]] = head
+				}
 			}
 		}
+	}
+	if st := stem("abroad"); x.canon[st] != "" {
+		x.abroad = x.canon[st]
 	}
 	var total float64
 	for ei, e := range kb.Entries {
@@ -155,12 +215,12 @@ func buildIndex(kb *KB) *index {
 	return x
 }
 
-func normalizeWord(w string) string {
-	ws := words(w)
-	if len(ws) == 0 {
-		return w
+func stemAll(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = stem(w)
 	}
-	return ws[0]
+	return out
 }
 
 // match scores every entry against text. Each content word of the utterance is matched softly against the
@@ -228,7 +288,8 @@ func (x *index) match(text string) Match {
 			if bestSim[ei] == 0 {
 				continue
 			}
-			covered[ei] += weight * bestSim[ei]
+			// A word met only by sound or spelling is weaker evidence that the entry is meant than for ranking.
+			covered[ei] += weight * bestSim[ei] * bestSim[ei]
 		}
 		for ei, s := range bestSim {
 			if s == 0 {
@@ -256,6 +317,12 @@ func (x *index) match(text string) Match {
 		ratio := score[order[1]] / score[best]
 		if ratio > 0.8 {
 			m.Confidence *= 1 - 0.5*(ratio-0.8)/0.2*0.5
+		}
+	}
+	// One word, heard only approximately, is not enough to claim to understand ("rain" sounds like "renew").
+	if len(terms) == 1 {
+		if _, ok := x.termID[terms[0]]; !ok {
+			m.Confidence *= 0.5
 		}
 	}
 	if m.Confidence > 1 {

@@ -47,6 +47,30 @@ var stopwords = setOf(`a about above after again all also am an and any anything
 	hoping trying try able help happened happen happens way come came yet anyway anywhere everything thing things
 	stuff else ever already maybe perhaps probably mean guess think sort kind bit lot lots quite pretty sure`)
 
+// fillerWords carry no topic in a caller's question but are not function words: the context callers give
+// ("last night", "my mum", "on the bus") and numbers said as words. The matcher skips them (control phrases and
+// yes/no still see them, since they read stopwords only), so a long-winded question is not judged by its story.
+var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomorrow weekend week weeks days day
+	monday tuesday wednesday thursday friday saturday sunday ago recently earlier later soon lately since
+	mum mom mother dad father wife husband son daughter kids kid children child brother sister friend friends
+	partner boyfriend girlfriend family grandma grandad nan granny someone somebody anyone anybody nobody people
+	guy guys lady man woman sir madam hiya hullo er erm uh um hmm oh ah mm okay alright cheers ta lovely great
+	honestly literally totally seriously obviously apparently literally absolutely definitely
+	one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
+	eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half couple few
+	several many little lots loads bunch whole last next first second third
+	good bad nice really quite very even ever always sometimes often usually normally
+	supposed seems seem seemed said says saying ask asking asked`)
+
+// places are the countries and regions callers name when they travel or call abroad; the matcher reads each as
+// "abroad" (when the knowledge base knows that word), so "Spain" and "Italy" count like "overseas".
+var places = setOf(`spain france italy germany portugal greece turkey ireland scotland wales netherlands holland
+	belgium switzerland austria poland sweden norway denmark finland iceland croatia cyprus malta europe european
+	eu america usa states canada mexico brazil argentina australia zealand india pakistan bangladesh china
+	japan korea thailand vietnam philippines indonesia dubai emirates egypt morocco africa nigeria kenya ghana
+	asia caribbean jamaica spanish french italian german portuguese greek turkish irish polish indian chinese
+	nigerian abroad`)
+
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(s) {
@@ -117,6 +141,15 @@ var irregular = map[string]string{
 	"stole": "steal", "stolen": "steal", "steal": "steal", "paid": "pay", "bought": "buy", "sent": "send",
 	"lost": "lose", "lose": "lose", "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come",
 	"gave": "give", "given": "give", "spent": "spend", "told": "tell", "made": "make", "knew": "know",
+	"cancelled": "cancel", "cancelling": "cancel", "cancellation": "cancel", "cancellations": "cancel",
+	"travelled": "travel", "travelling": "travel", "traveller": "travel", "travellers": "travel",
+	"left": "leave", "leaving": "leave", "broke": "break", "broken": "break", "owing": "owe", "owed": "owe",
+	"fell": "fall", "got": "get", "gotten": "get", "ran": "run", "running": "run", "stopped": "stop",
+	"stuck": "stick", "forgot": "forget", "forgotten": "forget", "understood": "understand",
+	"chose": "choose", "chosen": "choose", "wrote": "write", "written": "write", "rang": "ring", "rung": "ring",
+	"moved": "move", "moving": "move", "data": "data", "news": "news", "bus": "bus", "gas": "gas",
+	"sms": "sms", "ios": "ios", "plus": "plus", "less": "less", "address": "address", "access": "access",
+	"pass": "pass", "business": "business", "wireless": "wireless", "unless": "unless", "useless": "useless",
 }
 
 // stem strips common English suffixes so "charged", "charges" and "charge" meet. It is deliberately light: the
@@ -143,6 +176,10 @@ func stem(w string) string {
 	}
 	if len(w) > 3 && strings.HasSuffix(w, "e") {
 		w = w[:len(w)-1]
+	}
+	// British and American spellings meet: "recognise"/"recognize", "penalised"/"penalized".
+	if n := len(w); n > 4 && strings.HasSuffix(w, "iz") {
+		w = w[:n-1] + "s"
 	}
 	// Doubled final consonant after stripping ("stopped" → "stopp" → "stop").
 	if n := len(w); n > 3 && w[n-1] == w[n-2] && !strings.ContainsRune("aeiouls", rune(w[n-1])) {
