@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -34,6 +35,15 @@ type index struct {
 	abroad string
 	// unknownWeight is the IDF given to a word the knowledge base has never seen.
 	unknownWeight float64
+	// examples are each entry's example phrasings (and topic) as sets of terms, for matching the utterance
+	// against the single closest way of asking as well as against the entry as a whole.
+	examples []indexedExample
+}
+
+type indexedExample struct {
+	entry  int
+	terms  []int
+	weight float64 // sum of the terms' IDF
 }
 
 type vocabTerm struct {
@@ -51,6 +61,11 @@ type posting struct {
 	credit float64
 }
 
+type termSim struct {
+	term int
+	sim  float64
+}
+
 type indexedEntry struct {
 	id     string
 	length float64
@@ -65,11 +80,14 @@ const (
 	simPhonetic   = 0.8
 	simFuzzyScale = 0.7
 	fuzzyMin      = 0.6
-	unknownFactor = 0.7
+	unknownFactor = 0.5
 	// answerCredit is how much a word found only in an entry's answer (not its examples) counts, and
 	// answerTF how much one occurrence there adds to the term frequency.
 	answerCredit = 0.5
 	answerTF     = 0.3
+	// exampleWeight is the weight of the closest single example next to the entry's BM25 score (scaled to 1 for
+	// the best entry) in the ranking.
+	exampleWeight = 0.5
 	// fuzzyMinLen is the shortest word matched by sound or spelling: short words meet too many others.
 	fuzzyMinLen = 4
 )
@@ -164,8 +182,9 @@ func buildIndex(kb *KB) *index {
 		tf := map[int]float64{}
 		credit := map[int]float64{}
 		var length float64
-		add := func(text string, w, cr float64) {
+		add := func(text string, w, cr float64) []int {
 			terms, surface := x.content(text)
+			var ids []int
 			for i, t := range terms {
 				id, ok := x.termID[t]
 				if !ok {
@@ -188,14 +207,19 @@ func buildIndex(kb *KB) *index {
 					credit[id] = cr
 				}
 				length += w
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
 			}
+			return ids
 		}
 		// The entry's document: its examples and topic (how people name it), and at a lower weight its answer
 		// (which holds the words of the subject a caller may use).
-		for _, d := range e.Examples {
-			add(d, 1, 1)
+		for _, d := range append([]string{e.Topic}, e.Examples...) {
+			if ids := add(d, 1, 1); len(ids) > 0 {
+				x.examples = append(x.examples, indexedExample{entry: ei, terms: ids})
+			}
 		}
-		add(e.Topic, 1, 1)
 		add(e.Answer, answerTF, answerCredit)
 		for id, n := range tf {
 			x.terms[id].postings = append(x.terms[id].postings, posting{entry: ei, tf: n, credit: credit[id]})
@@ -212,6 +236,11 @@ func buildIndex(kb *KB) *index {
 		x.terms[i].idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	x.unknownWeight = unknownFactor * math.Log(1+(n+0.5)/0.5)
+	for i := range x.examples {
+		for _, id := range x.examples[i].terms {
+			x.examples[i].weight += x.terms[id].idf
+		}
+	}
 	return x
 }
 
@@ -237,6 +266,10 @@ func (x *index) match(text string) Match {
 	var totalWeight float64
 	bestSim := make([]float64, nE)
 	var grams []string
+	// For the closest example: each word's weight and the vocabulary terms it meets, and each term's best match.
+	qWeight := make([]float64, len(terms))
+	qMeets := make([][]termSim, len(terms))
+	termBest := map[int]float64{}
 	for qi, q := range terms {
 		for i := range bestSim {
 			bestSim[i] = 0
@@ -277,6 +310,10 @@ func (x *index) match(text string) Match {
 				wsim = sim
 				weight = sim*vt.idf + (1-sim)*x.unknownWeight
 			}
+			qMeets[qi] = append(qMeets[qi], termSim{ti, sim})
+			if sim > termBest[ti] {
+				termBest[ti] = sim
+			}
 			for _, p := range vt.postings {
 				if s := sim * p.credit; s > bestSim[p.entry] {
 					bestSim[p.entry] = s
@@ -284,6 +321,7 @@ func (x *index) match(text string) Match {
 			}
 		}
 		totalWeight += weight
+		qWeight[qi] = weight
 		for ei := range bestSim {
 			if bestSim[ei] == 0 {
 				continue
@@ -298,6 +336,41 @@ func (x *index) match(text string) Match {
 			score[ei] += weight * s * x.satTF(q, ei)
 		}
 	}
+	// The closest single example of each entry: a soft F1 of the utterance's words it explains (precision) and
+	// its own words the utterance says (recall), both IDF-weighted.
+	exBest := make([]float64, nE)
+	for _, ex := range x.examples {
+		var pNum, rNum float64
+		for qi := range terms {
+			best := 0.0
+			for _, ts := range qMeets[qi] {
+				if ts.sim > best && slices.Contains(ex.terms, ts.term) {
+					best = ts.sim
+				}
+			}
+			pNum += qWeight[qi] * best
+		}
+		for _, id := range ex.terms {
+			rNum += x.terms[id].idf * termBest[id]
+		}
+		if pNum == 0 || totalWeight == 0 || ex.weight == 0 {
+			continue
+		}
+		p, r := pNum/totalWeight, rNum/ex.weight
+		if f := 2 * p * r / (p + r); f > exBest[ex.entry] {
+			exBest[ex.entry] = f
+		}
+	}
+	var top float64
+	for _, sc := range score {
+		top = max(top, sc)
+	}
+	if top == 0 {
+		return Match{}
+	}
+	for ei := range score {
+		score[ei] = score[ei]/top + exampleWeight*exBest[ei]
+	}
 	order := make([]int, nE)
 	for i := range order {
 		order[i] = i
@@ -309,7 +382,7 @@ func (x *index) match(text string) Match {
 	}
 	m := Match{Intent: x.entries[best].id, Score: score[best]}
 	if totalWeight > 0 {
-		m.Confidence = covered[best] / totalWeight
+		m.Confidence = confMix(covered[best]/totalWeight, exBest[best])
 	}
 	if nE > 1 && score[order[1]] > 0 {
 		m.Runner, m.RunnerScore = x.entries[order[1]].id, score[order[1]]
@@ -345,3 +418,5 @@ func (x *index) satTF(q string, ei int) float64 {
 	}
 	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*x.entries[ei].length/x.avgLen))
 }
+
+var confMix = func(cov, ex float64) float64 { return cov }
