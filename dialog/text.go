@@ -50,7 +50,7 @@ var stopwords = setOf(`a about above after again all also am an and any anything
 // fillerWords carry no topic in a caller's question but are not function words: the context callers give
 // ("last night", "my mum", "on the bus") and numbers said as words. The matcher skips them (control phrases and
 // yes/no still see them, since they read stopwords only), so a long-winded question is not judged by its story.
-var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomorrow weekend week weeks days day
+var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomorrow weekend week weeks
 	monday tuesday wednesday thursday friday saturday sunday ago recently earlier later soon lately since
 	mum mom mother dad father wife husband son daughter kids kid children child brother sister friend friends
 	partner boyfriend girlfriend family grandma grandad nan granny someone somebody anyone anybody nobody people
@@ -59,8 +59,9 @@ var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomor
 	one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
 	eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand half couple few
 	several many little lots loads bunch whole last next first second third
-	good bad nice really quite very even ever always sometimes often usually normally
-	supposed seems seem seemed said says saying ask asking asked`)
+	good bad nice really quite very even ever always sometimes often
+	supposed seems seem seemed said says saying ask asking asked moment onto instead because possible
+	round nothing`)
 
 // places are the countries and regions callers name when they travel or call abroad; the matcher reads each as
 // "abroad" (when the knowledge base knows that word), so "Spain" and "Italy" count like "overseas".
@@ -150,12 +151,23 @@ var irregular = map[string]string{
 	"moved": "move", "moving": "move", "data": "data", "news": "news", "bus": "bus", "gas": "gas",
 	"sms": "sms", "ios": "ios", "plus": "plus", "less": "less", "address": "address", "access": "access",
 	"pass": "pass", "business": "business", "wireless": "wireless", "unless": "unless", "useless": "useless",
+	// Comparatives and superlatives callers use; "-er" in general is left alone ("order", "number", "provider").
+	"cheaper": "cheap", "cheapest": "cheap", "smaller": "small", "smallest": "small", "bigger": "big",
+	"biggest": "big", "larger": "large", "newer": "new", "newest": "new", "older": "old", "oldest": "old",
+	"faster": "fast", "fastest": "fast", "quicker": "quick", "quickest": "quick", "slower": "slow",
+	"slowest": "slow", "higher": "high", "highest": "high", "lower": "low", "lowest": "low", "longer": "long",
+	"latest": "late", "later": "late", "earlier": "early", "earliest": "early", "easier": "easy",
+	"easiest": "easy", "nearer": "near", "nearest": "near", "closer": "close", "closest": "close",
+	"sooner": "soon", "better": "good", "best": "good", "worse": "bad", "worst": "bad",
 }
 
 // stem strips common English suffixes so "charged", "charges" and "charge" meet. It is deliberately light: the
 // same function runs on both sides, so consistency matters more than linguistics.
 func stem(w string) string {
 	if r, ok := irregular[w]; ok {
+		if r != w {
+			return stem(r) // the base form, stemmed like any other word
+		}
 		return r
 	}
 	if len(w) <= 3 || !isASCII(w) {
@@ -166,8 +178,8 @@ func stem(w string) string {
 		min  int
 	}{
 		{"ations", "", 4}, {"ation", "", 4}, {"ments", "", 4}, {"ment", "", 4}, {"ingly", "", 4},
-		{"ies", "y", 3}, {"ied", "y", 3}, {"ing", "", 3}, {"edly", "", 3}, {"ed", "", 3}, {"ers", "", 3},
-		{"er", "", 3}, {"ly", "", 3}, {"es", "", 3}, {"s", "", 3},
+		{"ies", "y", 3}, {"ied", "y", 3}, {"ing", "", 3}, {"edly", "", 3}, {"ed", "", 3}, {"ers", "er", 3},
+		{"ly", "", 3}, {"es", "", 3}, {"s", "", 3},
 	} {
 		if strings.HasSuffix(w, suf.s) && len(w)-len(suf.s) >= suf.min {
 			w = w[:len(w)-len(suf.s)] + suf.r
