@@ -35,6 +35,8 @@ type index struct {
 	abroad string
 	// unknownWeight is the IDF given to a word the knowledge base has never seen.
 	unknownWeight float64
+	// evidenceWeight is the least explained weight for full confidence: the IDF of a word in two entries.
+	evidenceWeight float64
 	// examples are each entry's example phrasings (and topic) as sets of terms, for matching the utterance
 	// against the single closest way of asking as well as against the entry as a whole.
 	examples []indexedExample
@@ -236,6 +238,7 @@ func buildIndex(kb *KB) *index {
 		x.terms[i].idf = math.Log(1 + (n-df+0.5)/(df+0.5))
 	}
 	x.unknownWeight = unknownFactor * math.Log(1+(n+0.5)/0.5)
+	x.evidenceWeight = math.Log(1 + (n-2+0.5)/(2+0.5))
 	for i := range x.examples {
 		for _, id := range x.examples[i].terms {
 			x.examples[i].weight += x.terms[id].idf
@@ -391,6 +394,12 @@ func (x *index) match(text string) Match {
 		if ratio > 0.8 {
 			m.Confidence *= 1 - 0.5*(ratio-0.8)/0.2*0.5
 		}
+	}
+	// Too little evidence is not enough to claim to understand, however much of a short utterance it explains:
+	// the entry must explain at least as much as one word found in two entries ("what time is the football on"
+	// meets only "time").
+	if ev := covered[best] / x.evidenceWeight; ev < 1 {
+		m.Confidence *= ev
 	}
 	// One word, heard only approximately, is not enough to claim to understand ("rain" sounds like "renew").
 	if len(terms) == 1 {
