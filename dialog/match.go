@@ -110,11 +110,14 @@ func (x *index) content(s string) (terms, surface []string) {
 			i += n - 1
 			continue
 		}
-		w := ws[i]
-		if stopwords[w] || fillerWords[w] {
+		if n := storyPhraseAt(ws, i); n > 0 {
+			i += n - 1
 			continue
 		}
-		st := stems[i]
+		w, st := ws[i], stems[i]
+		if stopwords[w] || fillerWords[w] || stopwords[st] || fillerWords[st] {
+			continue
+		}
 		if places[w] && x.abroad != "" {
 			st = x.abroad
 		}

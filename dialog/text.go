@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -71,6 +72,23 @@ var places = setOf(`spain france italy germany portugal greece turkey ireland sc
 	japan korea thailand vietnam philippines indonesia dubai emirates egypt morocco africa nigeria kenya ghana
 	asia caribbean jamaica spanish french italian german portuguese greek turkish irish polish indian chinese
 	nigerian abroad`)
+
+// storyPhrases are multi-word fillers the matcher skips: their words alone would mean something else ("find"
+// a lost phone, a "time" to pay, a travel "pass").
+var storyPhrases = [][]string{
+	{"find", "out"}, {"figure", "out"}, {"this", "time"}, {"at", "the", "moment"}, {"at", "the", "minute"},
+	{"passed", "away"}, {"pass", "away"},
+}
+
+// storyPhraseAt returns the length of the story phrase starting at word i of ws, or 0.
+func storyPhraseAt(ws []string, i int) int {
+	for _, p := range storyPhrases {
+		if i+len(p) <= len(ws) && slices.Equal(ws[i:i+len(p)], p) {
+			return len(p)
+		}
+	}
+	return 0
+}
 
 func setOf(s string) map[string]bool {
 	m := map[string]bool{}
