@@ -62,7 +62,7 @@ var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomor
 	several many little lots loads bunch whole last next first second third
 	good bad nice really quite very even ever always sometimes often
 	supposed seems seem seemed said says saying ask asking asked moment onto instead because possible
-	round nothing`)
+	round nothing nearly almost roughly approximately around`)
 
 // places are the countries and regions callers name when they travel or call abroad; the matcher reads each as
 // "abroad" (when the knowledge base knows that word), so "Spain" and "Italy" count like "overseas".
