@@ -158,7 +158,7 @@ func hasHan(s string) bool {
 // irregular maps irregular verb forms callers use to one stem.
 var irregular = map[string]string{
 	"stole": "steal", "stolen": "steal", "steal": "steal", "paid": "pay", "bought": "buy", "sent": "send",
-	"lost": "lose", "lose": "lose", "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come",
+	"lost": "lose", "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come",
 	"gave": "give", "given": "give", "spent": "spend", "told": "tell", "made": "make", "knew": "know",
 	"cancelled": "cancel", "cancelling": "cancel", "cancellation": "cancel", "cancellations": "cancel",
 	"travelled": "travel", "travelling": "travel", "traveller": "travel", "travellers": "travel",
