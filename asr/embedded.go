@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,7 +26,7 @@ type Embedded struct {
 	telCMN  []float32 // initial cepstral mean on the telephone path
 	wideCMN []float32 // and on the wideband path (the model's own)
 	tmpDir  string
-	domain  string // path of the domain ARPA file
+	top     map[string]bool // the general model's most likely words (nil: the whole dictionary)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -35,11 +34,13 @@ type Embedded struct {
 
 	dropCount atomic.Int64 // frames dropped by full stream queues
 
-	mu     sync.Mutex
-	idle   [2][]*decoder // idle decoders by kind: [0] general model, [1] domain model
-	total  int           // loaded or loading, both kinds
-	closed bool
-	first  time.Duration
+	mu      sync.Mutex
+	model   derivedModel  // what new decoders load
+	retired derivedModel  // the generation before it (its files are removed when the next one comes)
+	idle    [2][]*decoder // idle decoders by kind: [0] general model, [1] domain model
+	total   int           // loaded or loading, both kinds
+	closed  bool
+	first   time.Duration
 }
 
 // decoder is one pooled PocketSphinx decoder and the per-stream state that goes with it.
@@ -47,6 +48,17 @@ type decoder struct {
 	dec    *sphinx.Decoder
 	fe     *sphinx.FrontEnd
 	domain bool // the decoder's one search is the domain model interpolated with the general one
+	gen    int  // the derivedModel generation it was loaded from
+}
+
+// derivedModel is one generation of the files decoders load besides Debian's model: the domain model, the
+// pronunciations it adds, and the vocabulary. A new knowledge base makes a new generation; decoders of older
+// ones finish their streams and are then freed.
+type derivedModel struct {
+	gen    int
+	dict   string      // dictionary path (the vocabulary, or Debian's whole dictionary)
+	domain string      // domain ARPA path ("" without a domain model)
+	extra  [][2]string // pronunciations of domain words the dictionary lacks
 }
 
 // kind indexes Embedded.idle.
@@ -84,29 +96,20 @@ func NewEmbedded(cfg Config, m *Metrics, log *slog.Logger) (*Embedded, error) {
 	}
 	sphinx.Quiet()
 	e := &Embedded{cfg: cfg, log: log, metrics: m, paths: paths, telMap: tm, telCMN: telCMN, wideCMN: wideCMN}
-	if cfg.Domain {
-		e.tmpDir, err = os.MkdirTemp("", "hotline-asr-")
-		if err != nil {
-			return nil, fmt.Errorf("asr: temporary directory for the domain model: %w", err)
-		}
-		e.domain = filepath.Join(e.tmpDir, "domain.arpa")
-		if err := os.WriteFile(e.domain, domainARPA, 0o600); err != nil {
-			os.RemoveAll(e.tmpDir)
-			return nil, fmt.Errorf("asr: writing the domain model to %s: %w", e.domain, err)
+	if cfg.Domain || cfg.Vocabulary > 0 {
+		if e.tmpDir, err = os.MkdirTemp("", "hotline-asr-"); err != nil {
+			return nil, fmt.Errorf("asr: temporary directory for the derived models: %w", err)
 		}
 	}
 	if cfg.Vocabulary > 0 {
-		if e.tmpDir == "" {
-			if e.tmpDir, err = os.MkdirTemp("", "hotline-asr-"); err != nil {
-				return nil, fmt.Errorf("asr: temporary directory for the vocabulary: %w", err)
-			}
-		}
-		dict, err := writeVocabulary(e.tmpDir, paths, e.domain, cfg.Vocabulary)
-		if err != nil {
+		if e.top, err = topWords(paths.lm, cfg.Vocabulary); err != nil {
 			os.RemoveAll(e.tmpDir)
 			return nil, err
 		}
-		e.paths.dict = dict
+	}
+	if err := e.install(string(domainARPA), domainWords()); err != nil {
+		os.RemoveAll(e.tmpDir)
+		return nil, err
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.mu.Lock()
@@ -167,7 +170,10 @@ func (e *Embedded) Ready(ctx context.Context) error {
 
 // NewStream takes a decoder from the pool (loading one if the pool is below its bound) and starts a stream.
 func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, error) {
-	d, err := e.acquire(opts.Domain && e.domain != "")
+	e.mu.Lock()
+	hasDomain := e.model.domain != ""
+	e.mu.Unlock()
+	d, err := e.acquire(opts.Domain && hasDomain)
 	if err != nil {
 		outcome := "error"
 		if err == ErrBusy {
@@ -235,19 +241,26 @@ func (e *Embedded) spawnLocked(domain bool) {
 		defer e.wg.Done()
 		d, err := e.load(domain)
 		e.mu.Lock()
-		defer e.mu.Unlock()
 		if err != nil {
 			e.total--
+			e.mu.Unlock()
 			e.log.Error("asr: loading a spare decoder failed", "err", err)
 			return
 		}
-		e.idle[kind(domain)] = append(e.idle[kind(domain)], d)
+		if d.gen == e.model.gen || e.closed { // Close frees the idle ones
+			e.idle[kind(domain)] = append(e.idle[kind(domain)], d)
+			e.mu.Unlock()
+			return
+		}
+		e.total-- // the model changed while it loaded; the change spawned a current spare
+		e.mu.Unlock()
+		e.free(d)
 	}()
 }
 
 func (e *Embedded) release(d *decoder) {
 	e.mu.Lock()
-	if !e.closed {
+	if !e.closed && d.gen == e.model.gen {
 		e.idle[kind(d.domain)] = append(e.idle[kind(d.domain)], d)
 		e.mu.Unlock()
 		return
@@ -267,7 +280,12 @@ func (e *Embedded) free(d *decoder) {
 // with it (one n-gram search either way).
 func (e *Embedded) load(domain bool) (*decoder, error) {
 	start := time.Now()
-	dec, err := sphinx.NewDecoder(append(e.paths.decoderArgs(!domain), e.cfg.DecoderArgs...))
+	e.mu.Lock()
+	m := e.model
+	e.mu.Unlock()
+	paths := e.paths
+	paths.dict = m.dict
+	dec, err := sphinx.NewDecoder(append(paths.decoderArgs(!domain), e.cfg.DecoderArgs...))
 	if err != nil {
 		return nil, fmt.Errorf("asr: loading PocketSphinx from %s: %w", e.cfg.ModelDir, err)
 	}
@@ -276,9 +294,9 @@ func (e *Embedded) load(domain bool) (*decoder, error) {
 		dec.Free()
 		return nil, fmt.Errorf("asr: %w", err)
 	}
-	d := &decoder{dec: dec, fe: fe, domain: domain}
+	d := &decoder{dec: dec, fe: fe, domain: domain, gen: m.gen}
 	if domain {
-		if err := d.addDomain(e.paths.lm, e.domain, e.cfg.DomainWeight); err != nil {
+		if err := d.addDomain(e.paths.lm, m, e.cfg.DomainWeight); err != nil {
 			d.fe.Free()
 			d.dec.Free()
 			return nil, fmt.Errorf("asr: domain model: %w", err)
@@ -295,8 +313,8 @@ func (e *Embedded) load(domain bool) (*decoder, error) {
 	return d, nil
 }
 
-func (d *decoder) addDomain(general, path string, w float64) error {
-	for _, wp := range domainWords() {
+func (d *decoder) addDomain(general string, m derivedModel, w float64) error {
+	for _, wp := range m.extra {
 		if d.dec.HasWord(wp[0]) {
 			continue
 		}
@@ -304,7 +322,7 @@ func (d *decoder) addDomain(general, path string, w float64) error {
 			return err
 		}
 	}
-	if err := d.dec.AddInterpolatedLM(searchDomain, general, path, w); err != nil {
+	if err := d.dec.AddInterpolatedLM(searchDomain, general, m.domain, w); err != nil {
 		return err
 	}
 	return d.dec.SetSearch(searchDomain)

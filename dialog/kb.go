@@ -70,6 +70,18 @@ const FollowUpAgent = "agent"
 // Sensitivities are the allowed values of Entry.Sensitivity.
 var Sensitivities = []string{"normal", "personal", "financial", "security"}
 
+// DomainPhrases are what a recogniser's domain language model is made from: every entry's examples and topic.
+func DomainPhrases(k *KB) []string {
+	var out []string
+	for _, e := range k.Entries {
+		out = append(out, e.Examples...)
+		if e.Topic != "" {
+			out = append(out, e.Topic)
+		}
+	}
+	return out
+}
+
 // Entry returns the entry with the given intent id, or nil.
 func (k *KB) Entry(id string) *Entry {
 	if k == nil {
