@@ -8,15 +8,17 @@
 // a regression learned offline (package asr/internal/bwe, model/telephone.bwe), with live cepstral mean
 // normalisation. Call streams can use a domain language model generated from the knowledge base
 // (model/domain.arpa, with pronunciations for words the dictionary lacks in model/domain.dict) interpolated with the
-// general model. Decoders are pooled (PocketSphinx loads a model per decoder and its language model is not safe
+// general model, and rebuilt while running when the knowledge base changes (DomainUpdater). Decoders search a
+// vocabulary of the general model's most likely words plus the domain's (asr.vocabulary), not all 134,000 words of
+// Debian's dictionary: that search tree was most of the CPU. Decoders are pooled (PocketSphinx loads a model per decoder and its language model is not safe
 // for concurrent use); a full pool returns ErrBusy so the call can degrade to the DTMF menu or an agent.
 //
 // The vosk engine is a client of any Vosk-server-compatible WebSocket service (github.com/gorilla/websocket), and
 // VoskHandler serves any Recognizer over that protocol (`hotline asr-serve`), so recognition can run elsewhere.
 //
 // The package owns decoders, their pool, endpointing and the Vosk protocol. It must not know about SIP, RTP,
-// dialogue or the knowledge base at run time (the domain model is generated from it at build time by
-// `go generate ./asr/`), and it never blocks the caller of Stream.Write: a full queue drops frames and counts them.
+// dialogue or the knowledge base at run time: the domain model is made from plain phrases (at build time by
+// `go generate ./asr/` for the sample knowledge base, at run time through SetDomainPhrases), and it never blocks the caller of Stream.Write: a full queue drops frames and counts them.
 package asr
 
 import (

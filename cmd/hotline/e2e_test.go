@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/media"
 	"github.com/hotline/hotline/store"
@@ -210,3 +211,49 @@ func TestServeRefusesABrokenConfigNamingTheFile(t *testing.T) {
 }
 
 func bytesContains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// A knowledge-base entry added while hotline runs answers callers within seconds, even when its key word is one
+// neither the recogniser's vocabulary nor its dictionary had: the domain model is rebuilt on the reload.
+func TestNewKnowledgeBaseEntryIsHeardAndAnsweredWithinSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	kbFile := filepath.Join(t.TempDir(), "kb.yaml")
+	if err := os.WriteFile(kbFile, dialog.DefaultKBData(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, fmt.Sprintf("dialog:\n  kb_file: %q\n  kb_reload_interval: 200ms\n", kbFile))
+	caller := phoneSpeech(t, "awb", "How do I get the zorbix bundle?", 8)
+	entry := `
+  - id: zorbix_bundle
+    topic: the Zorbix bundle
+    examples:
+      - How do I get the Zorbix bundle?
+      - What does the Zorbix bundle cost?
+      - Tell me about Zorbix
+      - I want to add Zorbix to my plan
+    answer: The Zorbix bundle costs five pounds a month; say yes in the app under Add-ons to get it.
+`
+	f, err := os.OpenFile(kbFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(entry); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The caller speaks 8 s after the answer; the call starts 2 s after the save.
+	time.Sleep(2 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "16s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	rec := latestCall(t, p)
+	if rec.Intent != "zorbix_bundle" {
+		t.Fatalf("intent %q, want the new entry zorbix_bundle; transcript %+v", rec.Intent, rec.Transcript)
+	}
+}

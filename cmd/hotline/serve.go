@@ -250,6 +250,17 @@ func (s *server) run(ctx context.Context, hup <-chan os.Signal) error {
 	}
 	start(s.writer.Run)
 	start(s.bot.Run) // synthesises the fixed phrases and answers ahead of callers (gives way to live calls)
+	if u, ok := s.recognizer.(asr.DomainUpdater); ok && s.cfg.Dialog.KBFile != "" {
+		// The recogniser's built-in domain model was made from the sample knowledge base: one from this file's
+		// examples, and a new one on each edit, lets callers be heard using its words.
+		rebuild := func(kb *dialog.KB) {
+			if err := u.SetDomainPhrases(dialog.DomainPhrases(kb)); err != nil {
+				s.log.Error("recogniser's domain model not rebuilt; it keeps the previous one", "err", err)
+			}
+		}
+		s.kb.OnReload(rebuild)
+		start(func(context.Context) { rebuild(s.kb.KB()) })
+	}
 	if s.cfg.Dialog.KBFile != "" && s.cfg.Dialog.KBReloadInterval > 0 {
 		start(func(ctx context.Context) { s.kb.Watch(ctx, s.cfg.Dialog.KBReloadInterval) })
 	}
