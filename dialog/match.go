@@ -115,7 +115,7 @@ func (x *index) content(s string) (terms, surface []string) {
 			continue
 		}
 		w, st := ws[i], stems[i]
-		if stopwords[w] || fillerWords[w] || stopwords[st] || fillerWords[st] {
+		if (stopwords[w] || fillerWords[w] || stopwords[st] || fillerWords[st]) && !questionWords[w] {
 			continue
 		}
 		if places[w] && x.abroad != "" {

@@ -64,6 +64,10 @@ var fillerWords = setOf(`morning afternoon evening night tonight yesterday tomor
 	supposed seems seem seemed said says saying ask asking asked moment onto instead because possible
 	round nothing nearly almost roughly approximately around`)
 
+// questionWords are function words the matcher keeps: what a caller asks about shows in how they ask ("when" is
+// my bill due, "how" do I pay it, "why" is it so high). They are in many entries, so their IDF keeps them light.
+var questionWords = setOf(`when how why where much`)
+
 // places are the countries and regions callers name when they travel or call abroad; the matcher reads each as
 // "abroad" (when the knowledge base knows that word), so "Spain" and "Italy" count like "overseas".
 var places = setOf(`spain france italy germany portugal greece turkey ireland scotland wales netherlands holland
