@@ -90,6 +90,8 @@ const (
 	// exampleWeight is the weight of the closest single example next to the entry's BM25 score (scaled to 1 for
 	// the best entry) in the ranking.
 	exampleWeight = 0.5
+	// loneWordFactor lowers the confidence of a match on one word of a longer utterance.
+	loneWordFactor = 0.8
 	// fuzzyMinLen is the shortest word matched by sound or spelling: short words meet too many others.
 	fuzzyMinLen = 4
 )
@@ -269,6 +271,7 @@ func (x *index) match(text string) Match {
 	nE := len(x.entries)
 	score := make([]float64, nE)
 	covered := make([]float64, nE)
+	explained := make([]int, nE) // how many of the utterance's words each entry holds
 	var totalWeight float64
 	bestSim := make([]float64, nE)
 	var grams []string
@@ -334,6 +337,7 @@ func (x *index) match(text string) Match {
 			}
 			// A word met only by sound or spelling is weaker evidence that the entry is meant than for ranking.
 			covered[ei] += weight * bestSim[ei] * bestSim[ei]
+			explained[ei]++
 		}
 		for ei, s := range bestSim {
 			if s == 0 {
@@ -403,6 +407,11 @@ func (x *index) match(text string) Match {
 	// meets only "time").
 	if ev := covered[best] / x.evidenceWeight; ev < 1 {
 		m.Confidence *= ev
+	}
+	// One word of several is thin evidence: "renew" in "how do I renew my passport" is in an entry's examples,
+	// but the rest of the question is about something the knowledge base does not know.
+	if explained[best] == 1 && len(terms) > 1 {
+		m.Confidence *= loneWordFactor
 	}
 	// One word, heard only approximately, is not enough to claim to understand ("rain" sounds like "renew").
 	if len(terms) == 1 {
