@@ -271,7 +271,13 @@ func (x *index) match(text string) Match {
 	nE := len(x.entries)
 	score := make([]float64, nE)
 	covered := make([]float64, nE)
-	explained := make([]int, nE) // how many of the utterance's words each entry holds
+	explained := make([]int, nE) // how many of the utterance's words (question words aside) each entry holds
+	asked := 0                   // how many question words the utterance has
+	for _, q := range terms {
+		if questionWords[q] {
+			asked++
+		}
+	}
 	var totalWeight float64
 	bestSim := make([]float64, nE)
 	var grams []string
@@ -337,7 +343,9 @@ func (x *index) match(text string) Match {
 			}
 			// A word met only by sound or spelling is weaker evidence that the entry is meant than for ranking.
 			covered[ei] += weight * bestSim[ei] * bestSim[ei]
-			explained[ei]++
+			if !questionWords[q] {
+				explained[ei]++
+			}
 		}
 		for ei, s := range bestSim {
 			if s == 0 {
@@ -410,7 +418,7 @@ func (x *index) match(text string) Match {
 	}
 	// One word of several is thin evidence: "renew" in "how do I renew my passport" is in an entry's examples,
 	// but the rest of the question is about something the knowledge base does not know.
-	if explained[best] == 1 && len(terms) > 1 {
+	if explained[best] == 1 && len(terms) > 1+asked {
 		m.Confidence *= loneWordFactor
 	}
 	// One word, heard only approximately, is not enough to claim to understand ("rain" sounds like "renew").
