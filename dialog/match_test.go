@@ -33,11 +33,11 @@ func ftoa(f float64) string { return time.Duration(f * 100 * float64(time.Millis
 // base. This test holds a generous floor; `make eval` prints the exact figure.
 func TestIntentAccuracyOnTestQuestionsAsText(t *testing.T) {
 	acc, wrong := intentAccuracy(t, testBot(t))
-	if acc < 0.75 {
+	if acc < 0.85 {
 		for _, w := range wrong {
 			t.Log(w)
 		}
-		t.Fatalf("intent accuracy %.1f%%, want at least 75%%", 100*acc)
+		t.Fatalf("intent accuracy %.1f%%, want at least 85%%", 100*acc)
 	}
 }
 
