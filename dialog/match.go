@@ -11,10 +11,13 @@ import (
 type Match struct {
 	// Intent is the best entry's id ("" when nothing in the knowledge base relates to the words).
 	Intent string
-	// Confidence in [0,1]: the share of the utterance's informative words (IDF-weighted) that the entry explains,
-	// with partial credit for words matched only by sound or spelling, lowered when the runner-up is close.
+	// Confidence in [0,1]: the share of the utterance's informative words (IDF-weighted; story words such as
+	// "last night" or "my mum" skipped, unknown words at a reduced weight) that the entry explains, with less
+	// credit for words matched only by sound or spelling; lowered when the runner-up is close, when the entry
+	// explains less than one fairly specific word would, and when it rests on one word of several.
 	Confidence float64
-	// Score is the ranking score (BM25 over soft term matches); comparable only within one utterance.
+	// Score is the ranking score: the entry's BM25 over soft term matches, scaled to 1 for the best entry, plus
+	// exampleWeight times the soft F1 of its closest single example; comparable only within one utterance.
 	Score float64
 	// Runner is the second-best intent and RunnerScore its score.
 	Runner      string
@@ -400,7 +403,7 @@ func (x *index) match(text string) Match {
 	}
 	m := Match{Intent: x.entries[best].id, Score: score[best]}
 	if totalWeight > 0 {
-		m.Confidence = confMix(covered[best]/totalWeight, exBest[best])
+		m.Confidence = covered[best] / totalWeight
 	}
 	if nE > 1 && score[order[1]] > 0 {
 		m.Runner, m.RunnerScore = x.entries[order[1]].id, score[order[1]]
@@ -447,5 +450,3 @@ func (x *index) satTF(q string, ei int) float64 {
 	}
 	return tf * (bm25K1 + 1) / (tf + bm25K1*(1-bm25B+bm25B*x.entries[ei].length/x.avgLen))
 }
-
-var confMix = func(cov, ex float64) float64 { return cov }
