@@ -22,7 +22,7 @@ var phrases = []struct{ from, to string }{
 	{"pay as you go", "prepaid"}, {"pay-as-you-go", "prepaid"},
 	{"direct debit", "autopay"}, {"auto pay", "autopay"},
 	{"text message", "text"}, {"voice mail", "voicemail"},
-	{"hot spot", "hotspot"}, {"top up", "topup"}, {"top-up", "topup"}, {"port out", "portout"}, {"port in", "portin"},
+	{"hot spot", "hotspot"}, {"top ups", "topup"}, {"top up", "topup"}, {"top-up", "topup"}, {"port out", "portout"}, {"port in", "portin"},
 	{"set up", "setup"}, {"sign in", "signin"}, {"log in", "signin"}, {"login", "signin"},
 	{"e mail", "email"}, {"e-mail", "email"},
 	{"phone number", "number"}, {"mobile number", "number"},
