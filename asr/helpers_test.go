@@ -27,6 +27,9 @@ func testRecognizer(t testing.TB) *Embedded {
 	sharedOnce.Do(func() {
 		cfg := DefaultConfig()
 		cfg.MaxStreams = 4
+		if v := os.Getenv("ASR_DOMAIN_WEIGHT"); v != "" {
+			cfg.DomainWeight, _ = strconv.ParseFloat(v, 64)
+		}
 		if v := os.Getenv("ASR_VOCAB"); v != "" {
 			cfg.Vocabulary, _ = strconv.Atoi(v)
 		}

@@ -452,16 +452,19 @@ func cleanWord(w string) (string, bool) {
 	return w, true
 }
 
-// cleanHyp removes alternate-pronunciation marks from a hypothesis string.
+// cleanHyp removes alternate-pronunciation marks and fillers from a hypothesis string.
 func cleanHyp(h string) string {
-	if !strings.Contains(h, "(") {
+	if !strings.ContainsAny(h, "(<[+") {
 		return h
 	}
 	f := strings.Fields(h)
-	for i, w := range f {
-		f[i], _ = cleanWord(w)
+	out := f[:0]
+	for _, w := range f {
+		if w, ok := cleanWord(w); ok {
+			out = append(out, w)
+		}
 	}
-	return strings.Join(f, " ")
+	return strings.Join(out, " ")
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

@@ -37,7 +37,7 @@ func isReservedIntent(id string) bool {
 var (
 	personWords = setOf(`person human agent representative rep operator someone somebody advisor adviser staff
 		colleague supervisor manager`)
-	requestWords = setOf(`speak talk put transfer connect get give want need let through chat`)
+	requestWords = setOf(`speak talk put transfer connect get give want need let through chat word reach`)
 	agentAlone   = setOf(`agent operator representative human person advisor adviser supervisor manager rep`)
 	yesWords     = setOf(`yes yeah yep yup ya yah sure ok okay correct right please absolutely definitely certainly alright uh-huh mhm aye exactly indeed`)
 	noWords      = setOf(`no nope nah not never wrong incorrect`)
