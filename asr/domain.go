@@ -29,6 +29,12 @@ var domainReplies = []string{
 	"let me speak to someone", "put me through to an agent please", "a real person please",
 	"can you repeat that", "say that again please", "sorry what", "i didn't catch that",
 	"i have another question", "something else", "help",
+	// How callers open a question, whatever it is about: without them the model has only the knowledge base's
+	// tidy examples and bends a casual opening into topic words.
+	"hi i was wondering if you could help me", "i was wondering", "could you tell me", "can you tell me",
+	"i just wanted to ask", "hi yeah i just wanted to know", "i'm calling about", "i'm calling because",
+	"hello i need some help with", "can you help me with", "i have a question about", "i'd like to know",
+	"do you know", "what do i need to do", "i'm not sure", "i don't understand", "um", "so basically",
 }
 
 // pronunciationOverrides are where letter-to-sound rules get a brand or acronym wrong.
