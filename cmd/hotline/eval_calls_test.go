@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 		q       dialog.TestQuestion
 		voice   string
 		got     string
+		heard   string // the caller's words as the recogniser gave them
 		latency []float64
 		parts   [][3]float64 // speech end → ASR final, → reply chosen, → first RTP of the reply
 		err     error
@@ -76,6 +78,11 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 				return
 			}
 			r.got = rec.Intent
+			for _, l := range rec.Transcript {
+				if l.Who == "caller" {
+					r.heard = strings.TrimSpace(r.heard + " " + l.Text)
+				}
+			}
 			if rec.TransferReason == "asked_for_agent" {
 				r.got = "asked_for_agent"
 			}
@@ -107,7 +114,7 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 			correct++
 			v[0]++
 		} else {
-			t.Logf("miss: %-60q want %-22s got %-22s (%s)", r.q.Text, r.q.Intent, r.got, r.voice)
+			t.Logf("miss: %-60q want %-22s got %-22s (%s) heard %q", r.q.Text, r.q.Intent, r.got, r.voice, r.heard)
 		}
 		byVoice[r.voice] = v
 		if len(r.latency) > 0 {
