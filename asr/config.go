@@ -20,9 +20,9 @@ type Config struct {
 	// Vocabulary is how many of the general model's most likely words the embedded engine searches, besides every
 	// word of the domain model (10000; 0 searches all 134,000 words of Debian's dictionary, several times slower).
 	Vocabulary int `yaml:"vocabulary"`
-	// MaxStreams bounds concurrent streams (decoders, about 105 MB each) of the embedded engine; beyond it
-	// NewStream returns ErrBusy (4: a stream takes about 0.5 CPU-seconds per second of speech on this
-	// machine, and decodes only while the caller speaks, so 2 cores keep about 4 calls in real time).
+	// MaxStreams bounds concurrent streams (decoders, about 60 MB each) of the embedded engine; beyond it
+	// NewStream returns ErrBusy (4: a stream takes about 0.11–0.15 CPU-seconds per second of speech here, and six
+	// real-time streams are the most 2 cores keep up with; four leave room for synthesis, prosody and media).
 	MaxStreams int `yaml:"max_streams"`
 	// WarmDecoders are loaded at start and kept spare so a new call does not wait for a model load (1).
 	WarmDecoders int `yaml:"warm_decoders"`

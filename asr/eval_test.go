@@ -142,6 +142,13 @@ func TestEvalSpeed(t *testing.T) {
 	}
 	runtime.GC()
 	rss1 := rssBytes()
+	for len(decs) < 10 { // loaded ahead, so the concurrency figures below measure decoding, not model loads
+		d, err := e.acquire(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decs = append(decs, d)
+	}
 	for _, d := range decs {
 		e.release(d)
 	}
