@@ -18,7 +18,8 @@
 //
 // The package owns decoders, their pool, endpointing and the Vosk protocol. It must not know about SIP, RTP,
 // dialogue or the knowledge base at run time: the domain model is made from plain phrases (at build time by
-// `go generate ./asr/` for the sample knowledge base, at run time through SetDomainPhrases), and it never blocks the caller of Stream.Write: a full queue drops frames and counts them.
+// `go generate ./asr/` for the sample knowledge base, at run time through SetDomainPhrases). It never blocks the
+// caller of Stream.Write: a full queue drops frames and counts them.
 package asr
 
 import (
