@@ -157,9 +157,10 @@ func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	}
 	p := startServe(t, "")
 	caller := phoneSpeech(t, "slt", "I want to speak to a real person please.", 8)
+	heard := filepath.Join(t.TempDir(), "heard.wav")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "22s", "sip:hotline@"+p.sipAddr)
+	events, code := runDial(t, ctx, "-play", caller, "-record", heard, "-hangup-after", "22s", "sip:hotline@"+p.sipAddr)
 	if code != 0 {
 		t.Fatalf("hotline dial exited %d: %v", code, events)
 	}
@@ -167,6 +168,27 @@ func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	if rec.TransferReason != "asked_for_agent" {
 		t.Fatalf("transfer_reason %q, want asked_for_agent; transcript %+v", rec.TransferReason, rec.Transcript)
 	}
+	// From the end of the request to the hang-up (nobody is at the softphone) the caller always hears something:
+	// the transfer sentence, then hold music and apologies, never more than 2 s of silence.
+	speechEnd := len(readWAV8k(t, caller)) - 2*8000 // phoneSpeech pads 2 s of silence after the words
+	pcm := readWAV8k(t, heard)
+	if len(pcm) < speechEnd+10*8000 {
+		t.Fatalf("heard only %.1f s", float64(len(pcm))/8000)
+	}
+	longest, run := 0, 0
+	for i := speechEnd; i+160 <= len(pcm)-8000/2; i += 160 {
+		if rmsDB(pcm[i:i+160]) < -50 {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	gap := float64(longest) * 0.02
+	if gap > 2 {
+		t.Fatalf("the caller waited %.2f s in silence after asking for a person", gap)
+	}
+	t.Logf("longest silence the caller heard after asking for a person: %.2f s", gap)
 	if rec.Emotion == nil || rec.Emotion.TransferReason != "asked_for_agent" {
 		t.Fatalf("emotion report lacks the transfer reason: %+v", rec.Emotion)
 	}
