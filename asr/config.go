@@ -24,6 +24,9 @@ type Config struct {
 	// NewStream returns ErrBusy (4: a stream takes about 0.11–0.15 CPU-seconds per second of speech here, and six
 	// real-time streams are the most 2 cores keep up with; four leave room for synthesis, prosody and media).
 	MaxStreams int `yaml:"max_streams"`
+	// BusyWait is how long a new stream waits for a decoder when all max_streams are in use before NewStream
+	// returns ErrBusy (3s): a call ending as another starts frees one a moment later.
+	BusyWait time.Duration `yaml:"busy_wait"`
 	// WarmDecoders are loaded at start and kept spare so a new call does not wait for a model load (1).
 	WarmDecoders int `yaml:"warm_decoders"`
 	// EndSilenceComplete is the trailing silence that ends a turn when the words so far read as a complete
@@ -62,6 +65,7 @@ func DefaultConfig() Config {
 		Vocabulary:         10000,
 		MaxStreams:         4,
 		WarmDecoders:       1,
+		BusyWait:           3 * time.Second,
 		EndSilenceComplete: 300 * time.Millisecond,
 		EndSilence:         700 * time.Millisecond,
 		MaxUtterance:       15 * time.Second,
@@ -95,6 +99,9 @@ func (c Config) Validate() error {
 	}
 	if c.WarmDecoders < 0 || c.WarmDecoders > c.MaxStreams {
 		return fmt.Errorf("asr.warm_decoders %d: must be 0..max_streams (%d)", c.WarmDecoders, c.MaxStreams)
+	}
+	if c.BusyWait < 0 || c.BusyWait > time.Minute {
+		return fmt.Errorf("asr.busy_wait %s: must be 0..1m", c.BusyWait)
 	}
 	if c.EndSilenceComplete < 100*time.Millisecond || c.EndSilenceComplete > c.EndSilence {
 		return fmt.Errorf("asr.end_silence_complete %s: must be 100ms..end_silence (%s)", c.EndSilenceComplete, c.EndSilence)

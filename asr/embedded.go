@@ -35,6 +35,7 @@ type Embedded struct {
 	dropCount atomic.Int64 // frames dropped by full stream queues
 
 	mu      sync.Mutex
+	freed   chan struct{} // closed (and replaced) whenever a decoder is returned or freed
 	model   derivedModel  // what new decoders load
 	retired derivedModel  // the generation before it (its files are removed when the next one comes)
 	idle    [2][]*decoder // idle decoders by kind: [0] general model, [1] domain model
@@ -95,7 +96,8 @@ func NewEmbedded(cfg Config, m *Metrics, log *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("asr: %w", err)
 	}
 	sphinx.Quiet()
-	e := &Embedded{cfg: cfg, log: log, metrics: m, paths: paths, telMap: tm, telCMN: telCMN, wideCMN: wideCMN}
+	e := &Embedded{cfg: cfg, log: log, metrics: m, paths: paths, telMap: tm, telCMN: telCMN, wideCMN: wideCMN,
+		freed: make(chan struct{})}
 	if cfg.Domain || cfg.Vocabulary > 0 {
 		if e.tmpDir, err = os.MkdirTemp("", "hotline-asr-"); err != nil {
 			return nil, fmt.Errorf("asr: temporary directory for the derived models: %w", err)
@@ -174,6 +176,9 @@ func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, e
 	hasDomain := e.model.domain != ""
 	e.mu.Unlock()
 	d, err := e.acquire(opts.Domain && hasDomain)
+	if err == ErrBusy && e.cfg.BusyWait > 0 {
+		d, err = e.awaitFree(ctx, opts.Domain && hasDomain)
+	}
 	if err != nil {
 		outcome := "error"
 		if err == ErrBusy {
@@ -187,6 +192,30 @@ func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, e
 	}
 	e.metrics.streamOpened("pocketsphinx", "ok")
 	return newSphinxStream(ctx, e, d, opts), nil
+}
+
+// awaitFree retries acquire each time a stream returns its decoder, for up to cfg.BusyWait: a call that ends as
+// another starts gives its decoder back a moment later, and the new call does not need one until its caller
+// speaks.
+func (e *Embedded) awaitFree(ctx context.Context, domain bool) (*decoder, error) {
+	timer := time.NewTimer(e.cfg.BusyWait)
+	defer timer.Stop()
+	for {
+		e.mu.Lock()
+		freed := e.freed
+		e.mu.Unlock()
+		d, err := e.acquire(domain)
+		if err != ErrBusy {
+			return d, err
+		}
+		select {
+		case <-freed:
+		case <-timer.C:
+			return nil, ErrBusy
+		case <-ctx.Done():
+			return nil, ErrBusy
+		}
+	}
 }
 
 // acquire takes an idle decoder of the kind asked for, or loads one while the pool is below its bound (freeing
@@ -260,6 +289,8 @@ func (e *Embedded) spawnLocked(domain bool) {
 
 func (e *Embedded) release(d *decoder) {
 	e.mu.Lock()
+	close(e.freed)
+	e.freed = make(chan struct{})
 	if !e.closed && d.gen == e.model.gen {
 		e.idle[kind(d.domain)] = append(e.idle[kind(d.domain)], d)
 		e.mu.Unlock()

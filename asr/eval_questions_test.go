@@ -47,6 +47,9 @@ func TestEvalQuestions(t *testing.T) {
 	bot := dialog.New(dialog.DefaultConfig(), dialog.NewKBStoreFrom(kb), nil, nil)
 	r := testRecognizer(t)
 	voices := []string{"kal", "awb", "rms", "slt"}
+	if v := os.Getenv("ASR_EVAL_VOICES"); v != "" {
+		voices = strings.Fields(v) // e.g. "slt kal rms awb", the end-to-end evaluation's order
+	}
 	models := []bool{true, false}
 	if os.Getenv("ASR_EVAL_DOMAIN_ONLY") != "" {
 		models = models[:1]
@@ -64,6 +67,9 @@ func TestEvalQuestions(t *testing.T) {
 			t.Fatalf("flite: %v: %s", err, out)
 		}
 		pcm := phoneLine(t, wav)
+		if lead, err := strconv.ParseFloat(os.Getenv("ASR_EVAL_LEAD"), 64); err == nil { // silence first, as on a call
+			pcm = append(make([]int16, int(lead*8000)), append(pcm, make([]int16, 16000)...)...)
+		}
 		for _, domain := range models {
 			wg.Add(1)
 			sem <- struct{}{}

@@ -178,6 +178,7 @@ func TestFullPoolReturnsErrBusyAndFreesOnClose(t *testing.T) {
 	cfg.MaxStreams = 1
 	cfg.WarmDecoders = 0
 	cfg.Domain = false
+	cfg.BusyWait = 300 * time.Millisecond
 	e, err := NewEmbedded(cfg, NewMetrics(nil), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -188,17 +189,29 @@ func TestFullPoolReturnsErrBusyAndFreesOnClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	if _, err := e.NewStream(ctx, StreamOptions{CallID: "second"}); !errors.Is(err, ErrBusy) {
 		t.Fatalf("second stream with max_streams 1: err %v, want ErrBusy", err)
 	}
+	if waited := time.Since(began); waited < 250*time.Millisecond || waited > 5*time.Second {
+		t.Fatalf("ErrBusy came after %v, want after busy_wait (300ms)", waited)
+	}
+	// A stream asked for while the pool is full gets the decoder the moment another stream closes.
+	got := make(chan error, 1)
+	go func() {
+		st2, err := e.NewStream(ctx, StreamOptions{CallID: "third"})
+		if err == nil {
+			err = st2.Close()
+		}
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st2, err := e.NewStream(ctx, StreamOptions{CallID: "third"})
-	if err != nil {
-		t.Fatalf("after Close the decoder must be free again: %v", err)
+	if err := <-got; err != nil {
+		t.Fatalf("a stream waiting for a decoder did not get the one freed by Close: %v", err)
 	}
-	st2.Close()
 }
 
 func TestMissingModelNamesThePathAndTheDebianPackage(t *testing.T) {

@@ -76,6 +76,16 @@ func control(text string) Control {
 	if hasPerson && hasRequest && other <= 2 {
 		return CtlAgent
 	}
+	// "I want to speak to …" with whatever follows misheard or a name ("speak to Dave in billing"): on a hotline
+	// the one spoken to is a person, unless it is the bot itself ("talk to you about …").
+	if hasRequest && other <= 2 {
+		for i := 0; i+2 < len(ws); i++ {
+			if (ws[i] == "speak" || ws[i] == "talk") && (ws[i+1] == "to" || ws[i+1] == "with") &&
+				ws[i+2] != "you" && ws[i+2] != "about" {
+				return CtlAgent
+			}
+		}
+	}
 	if hasPerson && other == 0 {
 		for _, w := range ws {
 			if agentAlone[w] {

@@ -247,6 +247,8 @@ func TestControlPhrases(t *testing.T) {
 		{"say that again", CtlRepeat}, {"sorry I didn't catch that", CtlRepeat}, {"pardon", CtlRepeat},
 		{"can I talk to a real person", CtlAgent}, {"agent", CtlAgent}, {"representative please", CtlAgent},
 		{"put me through to someone", CtlAgent}, {"I want to speak to a human", CtlAgent},
+		{"can I have a word with a manager", CtlAgent}, {"I want to speak to Dave in billing", CtlAgent},
+		{"I'd like to talk to you about roaming", CtlNone},
 		{"somebody stole my phone", CtlNone}, {"yes I want to know about roaming charges in Spain", CtlNone},
 		{"how do I pay my bill", CtlNone}, {"I have no signal", CtlNone},
 	}

@@ -43,6 +43,7 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 		voice   string
 		got     string
 		heard   string // the caller's words as the recogniser gave them
+		why     string // the transfer reason, when there was one
 		latency []float64
 		parts   [][3]float64 // speech end → ASR final, → reply chosen, → first RTP of the reply
 		err     error
@@ -78,6 +79,9 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 				return
 			}
 			r.got = rec.Intent
+			if rec.TransferReason != "" {
+				r.why = " transfer: " + rec.TransferReason
+			}
 			for _, l := range rec.Transcript {
 				if l.Who == "caller" {
 					r.heard = strings.TrimSpace(r.heard + " " + l.Text)
@@ -114,7 +118,7 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 			correct++
 			v[0]++
 		} else {
-			t.Logf("miss: %-60q want %-22s got %-22s (%s) heard %q", r.q.Text, r.q.Intent, r.got, r.voice, r.heard)
+			t.Logf("miss: %-60q want %-22s got %-22s (%s) heard %q%s", r.q.Text, r.q.Intent, r.got, r.voice, r.heard, r.why)
 		}
 		byVoice[r.voice] = v
 		if len(r.latency) > 0 {
