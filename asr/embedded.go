@@ -35,7 +35,7 @@ type Embedded struct {
 	dropCount atomic.Int64 // frames dropped by full stream queues
 
 	mu      sync.Mutex
-	freed   chan struct{} // closed (and replaced) whenever a decoder is returned or freed
+	freed   chan struct{} // closed (and replaced) whenever a decoder is returned, freed or loaded
 	model   derivedModel  // what new decoders load
 	retired derivedModel  // the generation before it (its files are removed when the next one comes)
 	idle    [2][]*decoder // idle decoders by kind: [0] general model, [1] domain model
@@ -194,6 +194,12 @@ func (e *Embedded) NewStream(ctx context.Context, opts StreamOptions) (Stream, e
 	return newSphinxStream(ctx, e, d, opts), nil
 }
 
+// signalLocked wakes streams waiting for a decoder (one was returned, freed or loaded). e.mu must be held.
+func (e *Embedded) signalLocked() {
+	close(e.freed)
+	e.freed = make(chan struct{})
+}
+
 // awaitFree retries acquire each time a stream returns its decoder, for up to cfg.BusyWait: a call that ends as
 // another starts gives its decoder back a moment later, and the new call does not need one until its caller
 // speaks.
@@ -211,7 +217,7 @@ func (e *Embedded) awaitFree(ctx context.Context, domain bool) (*decoder, error)
 		select {
 		case <-freed:
 		case <-timer.C:
-			return nil, ErrBusy
+			return e.acquire(domain) // a last look: the wait may have ended as a decoder came back
 		case <-ctx.Done():
 			return nil, ErrBusy
 		}
@@ -256,6 +262,7 @@ func (e *Embedded) acquire(domain bool) (*decoder, error) {
 	if err != nil {
 		e.mu.Lock()
 		e.total--
+		e.signalLocked()
 		e.mu.Unlock()
 		return nil, err
 	}
@@ -272,16 +279,19 @@ func (e *Embedded) spawnLocked(domain bool) {
 		e.mu.Lock()
 		if err != nil {
 			e.total--
+			e.signalLocked()
 			e.mu.Unlock()
 			e.log.Error("asr: loading a spare decoder failed", "err", err)
 			return
 		}
 		if d.gen == e.model.gen || e.closed { // Close frees the idle ones
 			e.idle[kind(domain)] = append(e.idle[kind(domain)], d)
+			e.signalLocked()
 			e.mu.Unlock()
 			return
 		}
 		e.total-- // the model changed while it loaded; the change spawned a current spare
+		e.signalLocked()
 		e.mu.Unlock()
 		e.free(d)
 	}()
@@ -289,8 +299,7 @@ func (e *Embedded) spawnLocked(domain bool) {
 
 func (e *Embedded) release(d *decoder) {
 	e.mu.Lock()
-	close(e.freed)
-	e.freed = make(chan struct{})
+	e.signalLocked()
 	if !e.closed && d.gen == e.model.gen {
 		e.idle[kind(d.domain)] = append(e.idle[kind(d.domain)], d)
 		e.mu.Unlock()

@@ -273,3 +273,27 @@ func TestRecogniserCloseEndsOpenStreams(t *testing.T) {
 		}
 	}
 }
+
+// At start-up the spare decoder is still loading when the first calls come: a stream asked for then waits for it
+// rather than failing (the pool is at its bound while the spare loads).
+func TestStreamAskedWhileTheSpareLoadsGetsIt(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxStreams, cfg.WarmDecoders = 1, 1
+	cfg.Domain = false
+	e, err := NewEmbedded(cfg, NewMetrics(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	began := time.Now()
+	st, err := e.NewStream(context.Background(), StreamOptions{CallID: "first"})
+	if err != nil {
+		t.Fatalf("the first stream, asked for while the spare loads: %v", err)
+	}
+	if waited := time.Since(began); waited >= cfg.BusyWait-200*time.Millisecond {
+		t.Errorf("the stream waited %v: it should get the spare as soon as it has loaded, not at busy_wait", waited)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -99,6 +99,7 @@ func (e *Embedded) install(arpa string, extra [][2]string) error {
 	stale := append(e.idle[0], e.idle[1]...)
 	e.idle = [2][]*decoder{}
 	e.total -= len(stale)
+	e.signalLocked()
 	if old.gen > 0 { // not the first: replace the spares
 		for i := 0; i < e.cfg.WarmDecoders && e.total < e.cfg.MaxStreams; i++ {
 			e.spawnLocked(e.cfg.Domain)
