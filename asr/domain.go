@@ -145,8 +145,8 @@ func t2p(word string) (string, error) {
 	return strings.Join(ph, " "), nil
 }
 
-// readDictWords reads the words of a PocketSphinx dictionary (alternate pronunciations "read(2)" folded).
-func readDictWords(path string) (map[string]bool, error) {
+// DictionaryWords reads the words of a PocketSphinx dictionary (alternate pronunciations "read(2)" folded).
+func DictionaryWords(path string) (map[string]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("asr: reading the dictionary %s: %w (Debian package %s)", path, err, debianModelPackage)
@@ -156,10 +156,7 @@ func readDictWords(path string) (map[string]bool, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		if w, _, ok := strings.Cut(sc.Text(), " "); ok {
-			if i := strings.IndexByte(w, '('); i > 0 {
-				w = w[:i]
-			}
+		if w, ok := dictWord(sc.Text()); ok {
 			m[w] = true
 		}
 	}
@@ -167,4 +164,16 @@ func readDictWords(path string) (map[string]bool, error) {
 		return nil, fmt.Errorf("asr: reading the dictionary %s: %w", path, err)
 	}
 	return m, nil
+}
+
+// dictWord is the word a dictionary line ("read(2) R EH D") gives a pronunciation for, alternates folded.
+func dictWord(line string) (string, bool) {
+	w, _, ok := strings.Cut(line, " ")
+	if !ok {
+		return "", false
+	}
+	if i := strings.IndexByte(w, '('); i > 0 {
+		w = w[:i]
+	}
+	return w, true
 }

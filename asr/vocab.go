@@ -124,7 +124,7 @@ func (e *Embedded) SetDomainPhrases(phrases []string) error {
 	if !e.cfg.Domain {
 		return nil
 	}
-	known, err := readDictWords(e.paths.dict)
+	known, err := DictionaryWords(e.paths.dict)
 	if err != nil {
 		return err
 	}
@@ -155,14 +155,7 @@ func writeDict(path, from string, keep map[string]bool, extra [][2]string) error
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := sc.Text()
-		word, _, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		if i := strings.IndexByte(word, '('); i > 0 {
-			word = word[:i] // alternate pronunciation "read(2)"
-		}
-		if keep[word] {
+		if word, ok := dictWord(line); ok && keep[word] {
 			w.WriteString(line)
 			w.WriteByte('\n')
 		}

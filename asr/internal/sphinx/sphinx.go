@@ -30,16 +30,13 @@ static cmd_ln_t *hl_parse(int argc, char **argv) {
 // overflow it ("Frame N outside queue ... cannot score"), so the search sees nothing; 4 frames stay inside it.
 static const int hl_max_block = 4;
 
-// hl_unigrams fills words/scores with the model's unigrams (at most max), returns count.
-static int hl_unigrams(ngram_model_t *m, const char **words, int *scores, int max) {
-	int n = ngram_model_get_counts(m)[0];
-	if (n > max) n = max;
+// hl_unigrams fills words/scores with the model's first n unigrams.
+static void hl_unigrams(ngram_model_t *m, const char **words, int *scores, int n) {
 	for (int i = 0; i < n; i++) {
 		int32 used;
 		words[i] = ngram_word(m, i);
 		scores[i] = ngram_ng_score(m, i, NULL, 0, &used);
 	}
-	return n;
 }
 
 static int hl_process_cep(ps_decoder_t *ps, float *data, int nframes, int ncep) {
@@ -417,7 +414,7 @@ func Unigrams(path string) (map[string]float64, error) {
 	scores := (*C.int)(C.malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.int(0)))))
 	defer C.free(unsafe.Pointer(words))
 	defer C.free(unsafe.Pointer(scores))
-	n = int(C.hl_unigrams(m, words, scores, C.int(n)))
+	C.hl_unigrams(m, words, scores, C.int(n))
 	ws, ss := unsafe.Slice(words, n), unsafe.Slice(scores, n)
 	out := make(map[string]float64, n)
 	for i := range n {

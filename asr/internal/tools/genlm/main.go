@@ -6,7 +6,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"os"
@@ -25,11 +24,11 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	dict, err := readDict(filepath.Join(*modelDir, "cmudict-en-us.dict"))
+	dict, err := asr.DictionaryWords(filepath.Join(*modelDir, "cmudict-en-us.dict"))
 	if err != nil {
 		fail(err)
 	}
-	known := func(w string) bool { _, ok := dict[w]; return ok }
+	known := func(w string) bool { return dict[w] }
 	m := asr.BuildDomainModel(dialog.DomainPhrases(kb), known)
 	if len(m.Skipped) > 0 {
 		fail(fmt.Errorf("no pronunciation for %s (is t2p from Debian's flite installed?)", strings.Join(m.Skipped, " ")))
@@ -45,22 +44,6 @@ func main() {
 		fail(err)
 	}
 	fmt.Printf("genlm: %d sentences from %d entries, %d words added to the dictionary\n", m.Phrases, len(kb.Entries), len(extra))
-}
-
-func readDict(path string) (map[string]bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w (Debian package pocketsphinx-en-us)", err)
-	}
-	defer f.Close()
-	m := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if w, _, ok := strings.Cut(sc.Text(), " "); ok {
-			m[w] = true
-		}
-	}
-	return m, sc.Err()
 }
 
 func fail(err error) {
