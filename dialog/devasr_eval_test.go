@@ -3,15 +3,12 @@
 package dialog_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/hotline/hotline/asr"
-	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
 )
 
@@ -25,20 +22,7 @@ func TestEvalRecordDevASR(t *testing.T) {
 	if os.Getenv("HOTLINE_RECORD_DEV_ASR") == "" {
 		t.Skip("set HOTLINE_RECORD_DEV_ASR=1 to re-record testdata/questions-dev-asr.yaml")
 	}
-	testenv.Need(t, "sox", "sox")
-	rec, err := asr.New(asr.DefaultConfig(), nil, nil)
-	if err != nil {
-		t.Skipf("recogniser not available: %v", err)
-	}
-	defer rec.Close()
-	voices := []string{"slt", "rms", "awb", "kal16"}
-	synth := map[string]*dialog.Flite{}
-	for _, v := range voices {
-		if synth[v], err = dialog.NewFlite(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
+	line := newSpokenLine(t)
 	var b strings.Builder
 	b.WriteString(`# The development questions (testdata/questions-dev.yaml) as the recogniser heard them: spoken by flite
 # (voices slt, rms, awb, kal16 in turn), sent through the simulated phone line (300-3400 Hz, mu-law), recognised by
@@ -50,15 +34,7 @@ func TestEvalRecordDevASR(t *testing.T) {
 questions:
 `)
 	for i, q := range questionsFile(t, "questions-dev.yaml") {
-		v := voices[i%len(voices)]
-		pcm, err := synth[v].Synthesize(context.Background(), q.Text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := asr.Transcribe(context.Background(), rec, phoneLine(t, dir, pcm), dialog.Rate, true)
-		if err != nil {
-			t.Fatalf("%q: %v", q.Text, err)
-		}
+		v, res, _ := line.hear(t, i, q.Text)
 		fmt.Fprintf(&b, "  - {text: %q, intent: %q, voice: %s, said: %q}\n", res.Text, q.Intent, v, q.Text)
 	}
 	out := filepath.Join(testenv.ModuleRoot(t), "testdata", "questions-dev-asr.yaml")

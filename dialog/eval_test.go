@@ -205,38 +205,15 @@ func pct(x []float64, p float64) float64 {
 // phone line (sox: 300–3400 Hz, μ-law), recognised by the embedded recogniser with the domain model, then
 // classified — the text pipeline of a real call, without the network.
 func TestEvalSpokenIntentAccuracy(t *testing.T) {
-	testenv.Need(t, "sox", "sox")
-	rec, err := asr.New(asr.DefaultConfig(), nil, nil)
-	if err != nil {
-		t.Skipf("recogniser not available: %v", err)
-	}
-	defer rec.Close()
+	line := newSpokenLine(t)
 	bot := evalBot(t)
-	voices := []string{"slt", "rms", "awb", "kal16"}
-	synth := map[string]*dialog.Flite{}
-	for _, v := range voices {
-		if synth[v], err = dialog.NewFlite(v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
 	var all, confirmed, noConf tally
 	byVoice := map[string]*tally{}
 	byCat := map[string]*tally{}
 	var recMS []float64
 	for i, q := range questions(t) {
-		v := voices[i%len(voices)]
-		pcm, err := synth[v].Synthesize(context.Background(), q.Text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		line := phoneLine(t, dir, pcm)
-		start := time.Now()
-		res, err := asr.Transcribe(context.Background(), rec, line, dialog.Rate, true)
-		if err != nil {
-			t.Fatalf("%q: %v", q.Text, err)
-		}
-		recMS = append(recMS, float64(time.Since(start).Milliseconds()))
+		v, res, took := line.hear(t, i, q.Text)
+		recMS = append(recMS, float64(took.Milliseconds()))
 		conf := -1.0
 		if len(res.Words) > 0 {
 			conf = 0
@@ -270,7 +247,7 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 		}
 	}
 	fmt.Printf("intent accuracy, spoken (flite → phone line → embedded recogniser, domain model → classify): %v; answered or confirmed: %v; answered ignoring the recogniser's confidence: %v\n", all, confirmed, noConf)
-	for _, v := range voices {
+	for _, v := range line.voices {
 		fmt.Printf("  voice %-6s %v\n", v, byVoice[v])
 	}
 	for _, k := range []string{"knowledge base", "asks for a person", "off-topic"} {
@@ -284,6 +261,51 @@ func get(m map[string]*tally, k string) *tally {
 		m[k] = &tally{}
 	}
 	return m[k]
+}
+
+// spokenLine says texts in four flite voices in turn (slt, rms, awb, kal16), passes them through the simulated
+// phone line and recognises them with the embedded recogniser and its domain model: a call's path, without the
+// network.
+type spokenLine struct {
+	rec    asr.Recognizer
+	voices []string
+	synth  map[string]*dialog.Flite
+	dir    string
+}
+
+func newSpokenLine(t *testing.T) *spokenLine {
+	t.Helper()
+	testenv.Need(t, "sox", "sox")
+	rec, err := asr.New(asr.DefaultConfig(), nil, nil)
+	if err != nil {
+		t.Skipf("recogniser not available: %v", err)
+	}
+	t.Cleanup(func() { rec.Close() })
+	s := &spokenLine{rec: rec, voices: []string{"slt", "rms", "awb", "kal16"}, synth: map[string]*dialog.Flite{}, dir: t.TempDir()}
+	for _, v := range s.voices {
+		if s.synth[v], err = dialog.NewFlite(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// hear says the i-th text in its voice and returns the voice, what the recogniser heard and how long recognition
+// took.
+func (s *spokenLine) hear(t *testing.T, i int, text string) (string, asr.Result, time.Duration) {
+	t.Helper()
+	v := s.voices[i%len(s.voices)]
+	pcm, err := s.synth[v].Synthesize(context.Background(), text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := phoneLine(t, s.dir, pcm)
+	start := time.Now()
+	res, err := asr.Transcribe(context.Background(), s.rec, line, dialog.Rate, true)
+	if err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	return v, res, time.Since(start)
 }
 
 // phoneLine passes 8 kHz PCM through the simulated G.711 line of ../shared/audio/README.md.
