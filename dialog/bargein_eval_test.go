@@ -3,6 +3,8 @@
 package dialog
 
 import (
+	"os"
+	"time"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -40,13 +42,16 @@ func TestEvalBargeIn(t *testing.T) {
 					mix(caller, prompt, 60*Rate/1000, echoDB)
 				}
 				mix(caller, speech, start, 0)
-				fr := run(NewBargeIn(DefaultBargeInConfig()), caller, sent)
+				fr := run(NewBargeIn(evalBargeInConfig()), caller, sent)
 				cases++
 				if fr < 0 || fr < start/FrameSamples+onset {
 					missed++
 					continue
 				}
 				delays = append(delays, (fr-start/FrameSamples-onset)*20)
+				if os.Getenv("BARGEIN_VERBOSE") != "" {
+					fmt.Printf("  %s noise %g echo %g: %d ms\n", name, noiseDB, echoDB, (fr-start/FrameSamples-onset)*20)
+				}
 			}
 		}
 	}
@@ -82,7 +87,7 @@ func TestEvalBargeIn(t *testing.T) {
 				}
 				mix(caller, speech[best:best+n], 2*Rate, 0)
 				bursts++
-				if run(NewBargeIn(DefaultBargeInConfig()), caller, sent) >= 0 {
+				if run(NewBargeIn(evalBargeInConfig()), caller, sent) >= 0 {
 					falseFires++
 					firesBy[ms]++
 				}
@@ -91,15 +96,24 @@ func TestEvalBargeIn(t *testing.T) {
 	}
 	noiseFires := 0
 	for i, db := range []float64{-60, -50, -40, -30, -25} {
-		if run(NewBargeIn(DefaultBargeInConfig()), noise(10*Rate, db, int64(20+i)), nil) >= 0 {
+		if run(NewBargeIn(evalBargeInConfig()), noise(10*Rate, db, int64(20+i)), nil) >= 0 {
 			noiseFires++
 		}
 		c := noise(len(prompt), db, int64(30+i))
 		mix(c, prompt, 60*Rate/1000, -12)
-		if run(NewBargeIn(DefaultBargeInConfig()), c, prompt) >= 0 {
+		if run(NewBargeIn(evalBargeInConfig()), c, prompt) >= 0 {
 			noiseFires++
 		}
 	}
 	fmt.Printf("barge-in false fires: %d of %d short bursts of real speech (10 each of 150/200/250 ms: %d/%d/%d, with and without a prompt); %d of 10 noise-only / echo-only runs\n",
 		falseFires, bursts, firesBy[150], firesBy[200], firesBy[250], noiseFires)
+}
+
+// evalBargeInConfig is the default detector, with BARGEIN_MIN_SPEECH (e.g. "280ms") to try another min_speech.
+func evalBargeInConfig() BargeInConfig {
+	c := DefaultBargeInConfig()
+	if d, err := time.ParseDuration(os.Getenv("BARGEIN_MIN_SPEECH")); err == nil {
+		c.MinSpeech = d
+	}
+	return c
 }
