@@ -3,13 +3,13 @@
 package dialog
 
 import (
-	"os"
-	"time"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/hotline/hotline/internal/testenv"
 )
