@@ -66,9 +66,12 @@ func TestEvalQuestions(t *testing.T) {
 		if out, err := exec.Command("flite", "-voice", voice, "-t", q.Text, "-o", wav).CombinedOutput(); err != nil {
 			t.Fatalf("flite: %v: %s", err, out)
 		}
-		pcm := phoneLine(t, wav)
+		pcm, rate := phoneLine(t, wav), 8000
+		if os.Getenv("ASR_EVAL_WIDEBAND") != "" { // no phone line: what the line itself costs
+			pcm, rate = wideband(t, wav), 16000
+		}
 		if lead, err := strconv.ParseFloat(os.Getenv("ASR_EVAL_LEAD"), 64); err == nil { // silence first, as on a call
-			pcm = append(make([]int16, int(lead*8000)), append(pcm, make([]int16, 16000)...)...)
+			pcm = append(make([]int16, int(lead*float64(rate))), append(pcm, make([]int16, 2*rate)...)...)
 		}
 		for _, domain := range models {
 			wg.Add(1)
@@ -76,7 +79,7 @@ func TestEvalQuestions(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				hyp := recognise(t, r, pcm, 8000, domain)
+				hyp := recognise(t, r, pcm, rate, domain)
 				ref := normWords(q.Text)
 				hw := normWords(hyp.Text)
 				kw, kwN := keywordRecall(ref, hw)
@@ -113,7 +116,8 @@ func TestEvalQuestions(t *testing.T) {
 					}
 				}
 				if os.Getenv("ASR_EVAL_VERBOSE") != "" && domain {
-					t.Logf("  %-4s %q -> %q", voice, q.Text, hyp.Text)
+					got := callIntent(bot, hyp.Text, wc)
+					t.Logf("  %-4s ok=%-5v %-22s %-22s %q -> %q", voice, got == q.Intent, q.Intent, got, q.Text, hyp.Text)
 				}
 			}()
 		}
