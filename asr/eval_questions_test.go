@@ -100,10 +100,10 @@ func TestEvalQuestions(t *testing.T) {
 					wc /= float64(len(hyp.Words))
 				}
 				s.all++
-				if callIntent(bot, hyp.Text, wc) == q.Intent {
+				if bot.Decide(hyp.Text, wc).Intent == q.Intent {
 					s.callOK++
 				}
-				if callIntent(bot, hyp.Text, -1) == q.Intent {
+				if bot.Decide(hyp.Text, -1).Intent == q.Intent {
 					s.callOKNoConf++
 				}
 				if q.Intent != "" && kb.Entry(q.Intent) != nil {
@@ -116,7 +116,7 @@ func TestEvalQuestions(t *testing.T) {
 					}
 				}
 				if os.Getenv("ASR_EVAL_VERBOSE") != "" && domain {
-					got := callIntent(bot, hyp.Text, wc)
+					got := bot.Decide(hyp.Text, wc).Intent
 					t.Logf("  %-4s ok=%-5v %-22s %-22s %q -> %q", voice, got == q.Intent, q.Intent, got, q.Text, hyp.Text)
 				}
 			}()
@@ -161,22 +161,4 @@ func init() {
 		hi yeah hey please okay ok guys right now`) {
 		stopWords[w] = true
 	}
-}
-
-// callIntent is the intent a call records for text: the person request, or the matched entry when its confidence
-// (lowered by the recogniser's, asrConf < 0: not) reaches the confirmation band.
-func callIntent(bot *dialog.Bot, text string, asrConf float64) string {
-	if i, _ := bot.Classify(text, asrConf); i != "" {
-		return i
-	}
-	m := bot.Understand(text)
-	w := bot.Config().ASRConfidenceWeight
-	conf := m.Confidence
-	if asrConf >= 0 {
-		conf *= 1 - w + w*asrConf
-	}
-	if m.Intent != "" && conf >= bot.Config().ConfirmConfidence {
-		return m.Intent
-	}
-	return ""
 }

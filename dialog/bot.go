@@ -134,20 +134,47 @@ func confirmQuestion(format string, e Entry) string {
 	return strings.Replace(format, "%s", topic, 1)
 }
 
-// Classify is what the bot would act on for one utterance on its own (no conversation state): the intent it
-// would answer, IntentAskedForAgent when the caller asks for a person, or "" when it would not claim to
-// understand (below MinConfidence). asrConf is the recogniser's confidence (negative when unknown). It is the
-// measure of intent accuracy in tests and evaluations.
-func (b *Bot) Classify(text string, asrConf float64) (intent string, confidence float64) {
+// Decision is what the bot makes of one caller utterance on its own; the conversation adds the state around it
+// (a pending confirmation, yes/no, repeat, goodbye, emotion).
+type Decision struct {
+	// Intent is IntentAskedForAgent when the caller asks for a person, the entry the bot answers or asks about,
+	// or "" when it would not claim to understand (it asks the caller to rephrase).
+	Intent string
+	// Confirm: not sure enough to answer (confidence between ConfirmConfidence and MinConfidence), so the bot
+	// asks "Is this about …?"; the call records Intent all the same unless the caller says no.
+	Confirm bool
+	// Confidence is the match confidence lowered by the recogniser's.
+	Confidence float64
+	// Match is the knowledge-base match it rests on.
+	Match Match
+}
+
+// Decide is the one rule that turns an utterance into an act: the call (Conversation), the tests and the
+// evaluations all use it. asrConf is the recogniser's confidence (negative when unknown).
+func (b *Bot) Decide(text string, asrConf float64) Decision {
 	if control(text) == CtlAgent {
-		return IntentAskedForAgent, 1
+		return Decision{Intent: IntentAskedForAgent, Confidence: 1}
 	}
 	m := b.Understand(text)
-	conf := b.effectiveConfidence(m.Confidence, asrConf)
-	if m.Intent == "" || conf < b.cfg.MinConfidence {
-		return "", conf
+	d := Decision{Match: m, Confidence: b.effectiveConfidence(m.Confidence, asrConf)}
+	switch {
+	case m.Intent == "" || d.Confidence < b.cfg.ConfirmConfidence:
+	case d.Confidence < b.cfg.MinConfidence:
+		d.Intent, d.Confirm = m.Intent, true
+	default:
+		d.Intent = m.Intent
 	}
-	return m.Intent, conf
+	return d
+}
+
+// Classify is the intent the bot would answer for one utterance on its own (Decide without confirmations): the
+// measure of intent accuracy in tests and evaluations that count only answers.
+func (b *Bot) Classify(text string, asrConf float64) (intent string, confidence float64) {
+	d := b.Decide(text, asrConf)
+	if d.Confirm {
+		return "", d.Confidence
+	}
+	return d.Intent, d.Confidence
 }
 
 // effectiveConfidence lowers the match confidence by the recogniser's (ASRConfidenceWeight).

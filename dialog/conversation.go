@@ -212,20 +212,19 @@ func (c *Conversation) OnUtterance(text string, conf float64, emotion prosody.Re
 		}
 	}
 
-	m := c.bot.Understand(text)
-	eff := c.bot.effectiveConfidence(m.Confidence, conf)
-	kb := c.bot.kb.KB()
-	e := kb.Entry(m.Intent)
+	d := c.bot.Decide(text, conf)
+	eff := d.Confidence
+	e := c.bot.kb.KB().Entry(d.Intent)
 	switch {
-	case e != nil && eff >= c.bot.cfg.MinConfidence:
+	case e != nil && !d.Confirm:
 		return c.answer(e, eff)
-	case e != nil && eff >= c.bot.cfg.ConfirmConfidence:
+	case e != nil:
 		// The guess is the call's intent unless the caller says no (a caller who hangs up now was most likely
 		// asking about it).
 		c.pending, c.state, c.prevIntent, c.intent = e, stateConfirm, c.intent, e.ID
 		return c.say(Reply{Say: confirmQuestion(c.bot.cfg.Phrases.Confirm, *e), Act: ActConfirm, Intent: e.ID, Confidence: eff})
 	}
-	c.logUnanswered(text, conf, m)
+	c.logUnanswered(text, conf, d.Match)
 	r := c.misunderstood()
 	r.Confidence = eff
 	return r

@@ -3,7 +3,7 @@
 // the bot could not answer.
 //
 // It owns: the knowledge-base format and its sample (kb/telecom.yaml, embedded), its validation and hot reload
-// (KBStore); intent matching (Bot.Understand / Bot.Classify); the dialogue state machine (Conversation); the
+// (KBStore); intent matching (Bot.Understand, and Bot.Decide: the one rule from utterance to act); the dialogue state machine (Conversation); the
 // dialogue fields of the emotion report (transcript, intent, transfer_reason, sensitive_topics, strategy); the
 // synthesiser (Flite behind an LRU Cache); the barge-in detector (BargeIn); the unanswered-question log and its
 // clustering (`hotline kb suggest`).

@@ -93,8 +93,11 @@ func textAccuracy(t *testing.T, bot *dialog.Bot, name string, qs []dialog.TestQu
 	confusion := map[string]int{}
 	start := time.Now()
 	for _, q := range qs {
-		got, conf := bot.Classify(q.Text, -1)
-		m := bot.Understand(q.Text)
+		d := bot.Decide(q.Text, -1)
+		got, conf, m := d.Intent, d.Confidence, d.Match
+		if d.Confirm {
+			got = ""
+		}
 		c := get(byCat, category(q.Intent))
 		answered.n++
 		c.n++
@@ -105,10 +108,7 @@ func textAccuracy(t *testing.T, bot *dialog.Bot, name string, qs []dialog.TestQu
 			t.Logf("%s miss: want %-20q got %-20q conf %.2f (top %q, runner %q): %s", name, q.Intent, got, conf, m.Intent, m.Runner, q.Text)
 			confusion[fmt.Sprintf("%q → %q", q.Intent, got)]++
 		}
-		gotC := got
-		if got == "" && m.Intent != "" && conf >= cfg.ConfirmConfidence {
-			gotC = m.Intent
-		}
+		gotC := d.Intent
 		confirmed.n++
 		if gotC == q.Intent {
 			confirmed.ok++
@@ -224,10 +224,7 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 		}
 		got, c := bot.Classify(res.Text, conf)
 		// The call records the intent of a confirmation question ("Is this about …?") too.
-		gotC := got
-		if m := bot.Understand(res.Text); got == "" && m.Intent != "" && c >= bot.Config().ConfirmConfidence {
-			gotC = m.Intent
-		}
+		gotC := bot.Decide(res.Text, conf).Intent
 		confirmed.n++
 		if gotC == q.Intent {
 			confirmed.ok++
