@@ -140,15 +140,95 @@ func TestDialedCallHearsTheAnnouncementAndIsRecorded(t *testing.T) {
 	}
 }
 
-// stereoLeft reads the left channel of a 16-bit stereo WAV written by the media recorder.
-func stereoLeft(t *testing.T, path string) []int16 {
+// stereoChannel reads one channel (1 left: the caller, 2 right: the bot) of a 16-bit stereo WAV written by the
+// media recorder.
+func stereoChannel(t *testing.T, path string, ch int) []int16 {
 	t.Helper()
-	dir := t.TempDir()
-	left := filepath.Join(dir, "left.wav")
-	if b, err := exec.Command("sox", path, left, "remix", "1").CombinedOutput(); err != nil {
+	out := filepath.Join(t.TempDir(), "channel.wav")
+	if b, err := exec.Command("sox", path, out, "remix", fmt.Sprint(ch)).CombinedOutput(); err != nil {
 		t.Fatalf("sox remix %s: %v\n%s", path, err, b)
 	}
-	return readWAV8k(t, left)
+	return readWAV8k(t, out)
+}
+
+func stereoLeft(t *testing.T, path string) []int16 { return stereoChannel(t, path, 1) }
+
+// A caller who talks over the bot's answer stops it (barge-in), as the server's own recording of the call shows,
+// and the bot then answers what the caller said instead.
+func TestCallerTalkingOverTheAnswerStopsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "call:\n  record: true\n")
+	first := readWAV8k(t, phoneSpeech(t, "slt", "How do I turn on roaming before my holiday?", 8))
+	// 1.5 s after the first question ends (phoneSpeech pads 2 s) the caller speaks again, into the answer.
+	second := readWAV8k(t, phoneSpeech(t, "slt", "Sorry, actually, how do I pay my bill?", 0))
+	callerPCM := append(first[:len(first)-8000/2], second...)
+	callerWAV := filepath.Join(t.TempDir(), "caller.wav")
+	if err := media.WriteWAV(callerWAV, 8000, 1, callerPCM); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", callerWAV, "-hangup-after", fmt.Sprintf("%ds", len(callerPCM)/8000+8),
+		"sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	rec := latestCall(t, p)
+	if rec.Recording == "" {
+		t.Fatal("record names no recording")
+	}
+	caller, bot := stereoChannel(t, rec.Recording, 1), stereoChannel(t, rec.Recording, 2)
+	const frame = 160
+	loud := func(x []int16, i, n int) bool { return i+n <= len(x) && rmsDB(x[i:i+n]) > -40 }
+	// The second question's first sound, on the server's timeline.
+	onset := -1
+	for i := (len(first) - 2*8000) / frame * frame; i+frame <= len(caller); i += frame {
+		if loud(caller, i, frame) && i > 0 && !loud(caller, i-8000/2, 8000/2) {
+			onset = i
+			break
+		}
+	}
+	if onset < 0 {
+		t.Fatal("the second question is not in the caller channel of the recording")
+	}
+	if !loud(bot, onset-8000*3/10, 8000*3/10) {
+		t.Fatalf("the bot was not speaking when the caller started again (at %.2f s): the test did not talk over an answer; transcript %+v",
+			float64(onset)/8000, rec.Transcript)
+	}
+	// The bot's channel goes quiet soon after, and stays quiet for a second (longer than any pause between its
+	// sentences) while the caller goes on: the barge-in detector waits for 280 ms of speech (so a backchannel does
+	// not stop it), the aim is 300 ms; the bound is generous for a busy machine.
+	stopped := -1
+	for i := onset; i+8000 <= len(bot); i += frame {
+		if rmsDB(bot[i:i+8000]) < -50 {
+			stopped = i
+			break
+		}
+	}
+	delay := float64(stopped-onset) / 8
+	if stopped < 0 || delay > 800 {
+		t.Fatalf("the bot's answer went on %.0f ms after the caller started talking over it", delay)
+	}
+	t.Logf("the answer stopped %.0f ms after the caller started talking over it", delay)
+	if !strings.Contains(p.logs.String(), "barge-in: caller spoke over the prompt") {
+		t.Fatal("the server did not log the barge-in")
+	}
+	// The bot answered what the caller said over it.
+	var lastCaller, lastBot float64 = -1, -1
+	callerLines := 0
+	for _, l := range rec.Transcript {
+		if l.Who == "caller" {
+			callerLines++
+			lastCaller = l.At
+		} else {
+			lastBot = l.At
+		}
+	}
+	if callerLines < 2 || lastBot <= lastCaller {
+		t.Fatalf("no answer to the question asked over the prompt: transcript %+v", rec.Transcript)
+	}
 }
 
 func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
