@@ -3,20 +3,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
-	"github.com/hotline/hotline/store"
 )
 
 // TestEvalSpokenQuestionsEndToEnd asks the test questions (testdata/questions.yaml, written before tuning) as
@@ -55,69 +50,7 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 		wavs[i] = phoneSpeech(t, voiceOf[i], q.Text, 8)
 	}
 	p := startServe(t, "")
-	type result struct {
-		q       dialog.TestQuestion
-		voice   string
-		got     string
-		heard   string // the caller's words as the recogniser gave them
-		why     string // the transfer reason, when there was one
-		latency []float64
-		parts   [][3]float64 // speech end → ASR final, → reply chosen, → first RTP of the reply
-		err     error
-	}
-	results := make([]result, len(questions))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	var recMu sync.Mutex // calls finish concurrently; records are matched by SIP Call-ID
-	for i, q := range questions {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, q dialog.TestQuestion) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			voice := voiceOf[i]
-			r := result{q: q, voice: voice}
-			wav := wavs[i]
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			events, code := runDial(t, ctx, "-play", wav, "-hangup-after", "24s", "sip:hotline@"+p.sipAddr)
-			ans := findEvent(events, "answered")
-			if code != 0 || ans == nil {
-				r.err = fmt.Errorf("call failed (exit %d)", code)
-				results[i] = r
-				return
-			}
-			recMu.Lock()
-			rec, err := callBySIPID(t, p, fmt.Sprint(ans["call_id"]))
-			recMu.Unlock()
-			if err != nil {
-				r.err = err
-				results[i] = r
-				return
-			}
-			r.got = rec.Intent
-			if rec.TransferReason != "" {
-				r.why = " transfer: " + rec.TransferReason
-			}
-			for _, l := range rec.Transcript {
-				if l.Who == "caller" {
-					r.heard = strings.TrimSpace(r.heard + " " + l.Text)
-				}
-			}
-			if rec.TransferReason == "asked_for_agent" {
-				r.got = "asked_for_agent"
-			}
-			for _, turn := range rec.Turns {
-				if turn.BotAudioStartMS > 0 && turn.CallerSpeechEndMS > 0 {
-					r.latency = append(r.latency, float64(turn.BotAudioStartMS-turn.CallerSpeechEndMS))
-					r.parts = append(r.parts, [3]float64{float64(turn.ASRFinalMS - turn.CallerSpeechEndMS),
-						float64(turn.ReplyChosenMS - turn.ASRFinalMS), float64(turn.BotAudioStartMS - turn.ReplyChosenMS)})
-				}
-			}
-			results[i] = r
-		}(i, q)
-	}
-	wg.Wait()
+	results := askQuestions(t, p, questions, voiceOf, wavs, "24s")
 
 	correct, failed := 0, 0
 	byVoice := map[string][2]int{}
@@ -169,22 +102,4 @@ func TestEvalSpokenQuestionsEndToEnd(t *testing.T) {
 		len(lat), pct(0.5), pct(0.95), pct(1))
 	fmt.Printf("    medians: speech end -> recogniser final %.0f ms (end-of-turn silence included), -> reply chosen %.0f ms, -> first RTP %.0f ms\n",
 		med(parts[0]), med(parts[1]), med(parts[2]))
-}
-
-// callBySIPID finds the stored record of the call with the given SIP Call-ID, waiting up to 3 s.
-func callBySIPID(t *testing.T, p *serveProc, sipCallID string) (store.Call, error) {
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		var calls []store.Call
-		p.getJSON(t, "/api/calls?limit=20", &calls)
-		for _, c := range calls {
-			if c.SIPCallID == sipCallID && !c.EndedAt.IsZero() {
-				return c, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return store.Call{}, fmt.Errorf("no record for %s", sipCallID)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
