@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
 )
 
@@ -46,6 +47,33 @@ func TestRebuiltDomainModelHearsNewWords(t *testing.T) {
 		if d.gen != gen {
 			t.Errorf("an idle decoder of generation %d survived the rebuild to %d", d.gen, gen)
 		}
+	}
+}
+
+// A knowledge-base file that is the sample (or an edit that leaves every example and topic alone) gives the
+// domain model the recogniser already has: it is not rebuilt, so no decoder is reloaded for nothing. The test
+// also shows that go generate's model matches the sample knowledge base.
+func TestSameDomainPhrasesKeepTheModel(t *testing.T) {
+	testenv.Need(t, "t2p", "flite")
+	cfg := DefaultConfig()
+	cfg.WarmDecoders, cfg.MaxStreams = 1, 1
+	e, err := NewEmbedded(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	kb, _, err := dialog.ParseKB("embedded", dialog.DefaultKBData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetDomainPhrases(dialog.DomainPhrases(kb)); err != nil {
+		t.Fatal(err)
+	}
+	e.mu.Lock()
+	gen := e.model.gen
+	e.mu.Unlock()
+	if gen != 1 {
+		t.Fatalf("the sample knowledge base's phrases rebuilt the model (generation %d): asr/model is stale (go generate ./asr) or the rebuild is not skipped", gen)
 	}
 }
 

@@ -60,6 +60,7 @@ type derivedModel struct {
 	dict   string      // dictionary path (the vocabulary, or Debian's whole dictionary)
 	domain string      // domain ARPA path ("" without a domain model)
 	extra  [][2]string // pronunciations of domain words the dictionary lacks
+	arpa   string      // the domain model's text, to skip rebuilding an identical one
 }
 
 // kind indexes Embedded.idle.

@@ -62,7 +62,7 @@ func (e *Embedded) install(arpa string, extra [][2]string) error {
 	e.mu.Lock()
 	gen := e.model.gen + 1
 	e.mu.Unlock()
-	m := derivedModel{gen: gen, dict: e.paths.dict, extra: extra}
+	m := derivedModel{gen: gen, dict: e.paths.dict, extra: extra, arpa: arpa}
 	if e.cfg.Domain && arpa != "" {
 		m.domain = filepath.Join(e.tmpDir, "domain-"+strconv.Itoa(gen)+".arpa")
 		if err := os.WriteFile(m.domain, []byte(arpa), 0o600); err != nil {
@@ -131,6 +131,14 @@ func (e *Embedded) SetDomainPhrases(phrases []string) error {
 	m := BuildDomainModel(phrases, func(w string) bool { return known[w] })
 	if len(m.Skipped) > 0 {
 		e.log.Warn("asr: domain words without a pronunciation are left out", "words", strings.Join(m.Skipped, " "))
+	}
+	// The same model (a knowledge-base file that is the sample, an edit to answers only) needs no new decoders.
+	e.mu.Lock()
+	same := e.model.gen > 0 && e.model.arpa == m.ARPA
+	e.mu.Unlock()
+	if same {
+		e.log.Debug("asr: domain model unchanged", "phrases", m.Phrases)
+		return nil
 	}
 	if err := e.install(m.ARPA, m.Extra); err != nil {
 		return err
