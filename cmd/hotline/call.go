@@ -247,21 +247,41 @@ func (cs *callSession) say(ctx context.Context, text string) error {
 // packet. With bargeable, caller speech over it stops it (barge-in); stopSpeech stops it in any case. It reports
 // whether it was stopped early.
 func (cs *callSession) speak(ctx context.Context, text string, bargeable bool, onStart func(time.Time)) (stopped bool, err error) {
-	if strings.TrimSpace(text) == "" {
-		return false, ctx.Err()
-	}
-	playCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	src := &speechSource{}
+	return cs.play(ctx, cs.startPrompt(ctx, bargeable), text, onStart)
+}
+
+// prompt is one thing the bot says, registered as what is being said (so stopSpeech and barge-in can stop it)
+// before any of it plays.
+type prompt struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	src    *speechSource
+}
+
+// startPrompt registers a new prompt as what is being said. Whoever starts a prompt in another goroutine calls it
+// first, so a stopSpeech that comes at once (a caller who spoke during the announcement) still stops it.
+func (cs *callSession) startPrompt(ctx context.Context, bargeable bool) *prompt {
+	p := &prompt{src: &speechSource{}}
+	p.ctx, p.cancel = context.WithCancel(ctx)
 	cs.mu.Lock()
 	cs.bargeIn.Reset()
-	cs.speaking, cs.bargeable, cs.stopSpeaking = src, bargeable, cancel
+	cs.speaking, cs.bargeable, cs.stopSpeaking = p.src, bargeable, p.cancel
 	cs.mu.Unlock()
+	return p
+}
+
+// play says text as prompt p (see speak).
+func (cs *callSession) play(ctx context.Context, p *prompt, text string, onStart func(time.Time)) (stopped bool, err error) {
+	playCtx, cancel, src := p.ctx, p.cancel, p.src
+	defer cancel()
 	defer func() {
 		cs.mu.Lock()
 		cs.speaking, cs.bargeable, cs.stopSpeaking = nil, false, nil
 		cs.mu.Unlock()
 	}()
+	if strings.TrimSpace(text) == "" {
+		return false, ctx.Err()
+	}
 
 	synthDone := make(chan error, 1)
 	go func() {
@@ -316,8 +336,9 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 		turn := len(cs.rec.Turns) - 1 // the turn this reply answers (-1 for the greeting)
 		spoken := make(chan error, 1)
 		bargeable := !reply.Transfer && !reply.Hangup
+		p := cs.startPrompt(ctx, bargeable)
 		go func(r dialog.Reply) {
-			stopped, err := cs.speak(ctx, r.Say, bargeable, func(at time.Time) { cs.botAudioStarted(turn, at) })
+			stopped, err := cs.play(ctx, p, r.Say, func(at time.Time) { cs.botAudioStarted(turn, at) })
 			if stopped && err == nil {
 				cs.log.Info("prompt stopped: the caller spoke or pressed a key", "act", r.Act)
 			}

@@ -231,6 +231,34 @@ func TestCallerTalkingOverTheAnswerStopsIt(t *testing.T) {
 	}
 }
 
+// A caller who asks before the announcement is over is answered as soon as it ends: the greeting that would
+// have come next is stopped at once rather than played first (it used to be, 2.5 s, because the stop came before
+// the greeting had registered as the prompt being played).
+func TestQuestionAskedDuringTheAnnouncementIsAnsweredRightAfterIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "")
+	caller := phoneSpeech(t, "rms", "How can I pay my bill?", 0.5)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "10s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	rec := latestCall(t, p)
+	if len(rec.Turns) == 0 {
+		t.Fatalf("no caller turn: transcript %+v", rec.Transcript)
+	}
+	turn := rec.Turns[0]
+	if turn.CallerSpeechEndMS > turn.ASRFinalMS-300 {
+		t.Fatalf("the question did not end during the announcement: %+v", turn)
+	}
+	if wait := turn.BotAudioStartMS - turn.ReplyChosenMS; turn.BotAudioStartMS == 0 || wait > 500 {
+		t.Fatalf("the answer started %d ms after it was chosen (the greeting played first?): %+v", wait, turn)
+	}
+}
+
 func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end call")
