@@ -353,7 +353,13 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				return ""
 			}
 			if reply.Hangup {
-				cs.setOutcome(store.OutcomeBotResolved)
+				// The bot says goodbye after the caller's goodbye or after repeated silence: resolved only if it
+				// answered something (a caller who never spoke is not a question the bot resolved).
+				outcome := store.OutcomeAbandoned
+				if cs.conv.AnsweredQuestions() > 0 {
+					outcome = store.OutcomeBotResolved
+				}
+				cs.setOutcome(outcome)
 				_ = cs.c.Hangup(ctx)
 				return ""
 			}

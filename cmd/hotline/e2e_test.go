@@ -259,6 +259,41 @@ func TestQuestionAskedDuringTheAnnouncementIsAnsweredRightAfterIt(t *testing.T) 
 	}
 }
 
+// A caller who never speaks is asked whether they are still there, twice, then the bot says goodbye and hangs
+// up; the record says abandoned (not a question the bot resolved).
+func TestSilentCallerIsPromptedThenPolitelyHungUpOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-hangup-after", "60s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	if h := findEvent(events, "hangup"); h == nil || h["by"] != "remote" {
+		t.Fatalf("the bot did not hang up: %v", h)
+	}
+	rec := latestCall(t, p)
+	stillThere := 0
+	for _, l := range rec.Transcript {
+		if l.Who == "caller" {
+			t.Fatalf("heard a silent caller say %q", l.Text)
+		}
+		if strings.Contains(l.Text, "still there") {
+			stillThere++
+		}
+	}
+	last := rec.Transcript[len(rec.Transcript)-1]
+	if stillThere != 2 || !strings.Contains(last.Text, "Goodbye") {
+		t.Fatalf("want two \"still there?\" prompts then goodbye: %+v", rec.Transcript)
+	}
+	if rec.Outcome != store.OutcomeAbandoned {
+		t.Fatalf("outcome %q, want abandoned", rec.Outcome)
+	}
+}
+
 func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end call")
