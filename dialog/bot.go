@@ -72,7 +72,7 @@ func (b *Bot) Understand(text string) Match {
 func (b *Bot) Phrases() []string {
 	p := b.cfg.Phrases
 	out := []string{p.Greeting, p.Rephrase, p.NotUnderstood, p.AnythingElse, p.GoAhead, p.Goodbye, p.Transfer,
-		p.RecognitionUnavailable, p.NoInput, p.DTMFHelp, p.DeclinedFollowUp, p.HoldApology}
+		p.RecognitionUnavailable, p.NoInput, p.DTMFHelp, p.DeclinedFollowUp, p.HoldApology, p.WrongGuess}
 	for _, s := range b.cfg.Empathy {
 		out = append(out, s.Bot, s.Prefix)
 	}

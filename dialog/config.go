@@ -69,6 +69,9 @@ type Phrases struct {
 	NotUnderstood string `yaml:"not_understood"`
 	// confirm: asked for a medium-confidence match; %s is the entry's topic ("Just to check, is this about %s?").
 	Confirm string `yaml:"confirm"`
+	// wrong_guess: after "no" to confirm ("Sorry, I got that wrong. Could you tell me in other words what you
+	// need?"); it counts as a misunderstanding.
+	WrongGuess string `yaml:"wrong_guess"`
 	// anything_else: after an answer without follow-up ("Is there anything else I can help you with?").
 	AnythingElse string `yaml:"anything_else"`
 	// go_ahead: after "yes" to anything_else ("Sure, go ahead.").
@@ -162,6 +165,7 @@ func DefaultConfig() Config {
 			NoInput:                "Are you still there? How can I help?",
 			DTMFHelp:               "Please tell me your question, or press 0 to speak to a colleague.",
 			DeclinedFollowUp:       "No problem.",
+			WrongGuess:             "Sorry, I got that wrong. Could you tell me in other words what you need?",
 			HoldApology:            "Thank you for waiting. All our colleagues are busy, and we will be with you as soon as we can.",
 		},
 		Empathy: map[string]StrategyPhrases{
@@ -249,7 +253,8 @@ func (c Config) Validate() error {
 		bad("phrases.confirm: %q needs a %%s for the topic", c.Phrases.Confirm)
 	}
 	for k, v := range map[string]string{"greeting": c.Phrases.Greeting, "rephrase": c.Phrases.Rephrase,
-		"not_understood": c.Phrases.NotUnderstood, "transfer": c.Phrases.Transfer, "goodbye": c.Phrases.Goodbye} {
+		"not_understood": c.Phrases.NotUnderstood, "transfer": c.Phrases.Transfer, "goodbye": c.Phrases.Goodbye,
+		"wrong_guess": c.Phrases.WrongGuess} {
 		if strings.TrimSpace(v) == "" {
 			bad("phrases.%s: must not be empty", k)
 		}

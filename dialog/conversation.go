@@ -165,7 +165,7 @@ func (c *Conversation) OnUtterance(text string, conf float64, emotion prosody.Re
 		case CtlNo:
 			c.intent = c.prevIntent
 			c.logUnanswered(text, conf, Match{Intent: e.ID})
-			return c.misunderstood()
+			return c.misunderstoodSaying(c.bot.cfg.Phrases.WrongGuess)
 		}
 	case stateFollowUp:
 		f := c.followUp
@@ -374,12 +374,18 @@ func (c *Conversation) answer(e *Entry, conf float64) Reply {
 }
 
 func (c *Conversation) misunderstood() Reply {
+	return c.misunderstoodSaying(c.bot.cfg.Phrases.Rephrase)
+}
+
+// misunderstoodSaying counts a misunderstanding and asks the caller to rephrase with say, or hands the call over
+// after too many.
+func (c *Conversation) misunderstoodSaying(say string) Reply {
 	c.misunderstandings++
 	c.state = stateOpen
 	if c.misunderstandings >= c.bot.cfg.MaxMisunderstandings {
 		return c.transfer(ReasonNotUnderstood, c.bot.cfg.Phrases.NotUnderstood, "")
 	}
-	return c.say(Reply{Say: c.bot.cfg.Phrases.Rephrase, Act: ActRephrase})
+	return c.say(Reply{Say: say, Act: ActRephrase})
 }
 
 func (c *Conversation) transfer(reason, say, act string) Reply {

@@ -222,7 +222,8 @@ func TestMediumConfidenceIsConfirmedBeforeAnswering(t *testing.T) {
 	}
 	conv = New(cfg, store, nil, nil).NewConversation("c5")
 	conv.OnUtterance("how do I set up wifi calling", 0, prosody.Report{})
-	if r := conv.OnUtterance("no", -1, prosody.Report{}); r.Act != ActRephrase {
+	// "No" was heard: the bot owns its wrong guess rather than claim it did not catch the caller.
+	if r := conv.OnUtterance("no", -1, prosody.Report{}); r.Act != ActRephrase || r.Say != cfg.Phrases.WrongGuess {
 		t.Fatalf("after no: %+v", r)
 	}
 }
