@@ -27,6 +27,7 @@ var domainReplies = []string{
 	"that's all", "that's it thanks", "thank you", "thanks", "thank you goodbye", "goodbye", "bye",
 	"i want to speak to a person", "can i talk to a human", "agent", "representative", "operator",
 	"let me speak to someone", "put me through to an agent please", "a real person please",
+	"is there a real person there", "customer service please", "transfer me please", "i don't want to talk to a machine",
 	"can you repeat that", "say that again please", "sorry what", "i didn't catch that",
 	"i have another question", "something else", "help",
 	// How callers open a question, whatever it is about: without them the model has only the knowledge base's

@@ -39,6 +39,11 @@ var (
 		colleague supervisor manager`)
 	requestWords = setOf(`speak talk put transfer connect get give want need let through chat word reach`)
 	agentAlone   = setOf(`agent operator representative human person advisor adviser supervisor manager rep`)
+	// personPhrases ask for a person without a request verb ("is there a real person there", "customer
+	// service", "transfer me").
+	personPhrases = []string{"real person", "real human", "live person", "live agent", "actual person", "human being",
+		"customer service", "customer services", "transfer me", "put me through", "not a robot", "not a machine",
+		"not a computer"}
 	yesWords     = setOf(`yes yeah yep yup ya yah sure ok okay correct right please absolutely definitely certainly alright uh-huh mhm aye exactly indeed`)
 	noWords      = setOf(`no nope nah not never wrong incorrect`)
 	politeFiller = setOf(`please thanks thank you that is it would be great good fine so um uh well oh i do the go ahead is`)
@@ -89,6 +94,13 @@ func control(text string) Control {
 	if hasPerson && other == 0 {
 		for _, w := range ws {
 			if agentAlone[w] {
+				return CtlAgent
+			}
+		}
+	}
+	if other <= 3 {
+		for _, p := range personPhrases {
+			if strings.Contains(joined, " "+p+" ") {
 				return CtlAgent
 			}
 		}
