@@ -158,6 +158,17 @@ func startServer(t testing.TB, mod func(*Config), h Handler) *testServer {
 }
 
 // nextEnd waits for the next finished call.
+// waitNoActiveCalls waits until no call is active: the end hook runs a moment before the call leaves the active
+// set (on a loaded machine, many moments), so checking at once after nextEnd is a race.
+func (ts *testServer) waitNoActiveCalls(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ts.ActiveCalls() != 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls still active 10 s after the last one ended", ts.ActiveCalls())
+		}
+	}
+}
+
 func (ts *testServer) nextEnd(t testing.TB) CallEnd {
 	t.Helper()
 	select {

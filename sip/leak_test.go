@@ -153,9 +153,7 @@ func TestNoLeaksAfter200SequentialAnd50ConcurrentCalls(t *testing.T) {
 	for i := 0; i < 250; i++ {
 		ts.nextEnd(t)
 	}
-	if n := ts.ActiveCalls(); n != 0 {
-		t.Fatalf("%d calls still active", n)
-	}
+	ts.waitNoActiveCalls(t)
 	now := waitBaseline(t, base, 20*time.Second)
 	t.Logf("idle %s; after 250 calls %s", base, now)
 }
@@ -271,9 +269,7 @@ func TestRetransmittedINVITEWithoutACKIsOneCallThatEndsAndIsReleased(t *testing.
 	if end.Cause != causeNoAck || !end.AnsweredAt.IsZero() {
 		t.Fatalf("call end %+v, want no_ack and never answered", end)
 	}
-	if n := ts.ActiveCalls(); n != 0 {
-		t.Fatalf("%d active calls after the missing ACK", n)
-	}
+	ts.waitNoActiveCalls(t)
 }
 
 func TestSameINVITEOnAnotherBranchGets482(t *testing.T) {

@@ -81,9 +81,7 @@ func TestSippCancelBeforeAnswerGets487(t *testing.T) {
 		t.Fatal("handler ran for a cancelled call")
 	default:
 	}
-	if ts.ActiveCalls() != 0 {
-		t.Fatalf("%d active calls after the cancel", ts.ActiveCalls())
-	}
+	ts.waitNoActiveCalls(t)
 }
 
 func TestSippRefusals(t *testing.T) {
