@@ -116,7 +116,8 @@ const (
 // TurnTaking holds the dialogue's turn-taking knobs: silence, barge-in and hold. The end of a caller's turn is
 // the recogniser's endpointer (asr: end_silence_complete, end_silence, max_utterance), not repeated here.
 type TurnTaking struct {
-	// no_input_timeout: silence after the bot finishes before it prompts the caller ("8s").
+	// no_input_timeout: silence after the bot finishes, and after the caller last made a sound, before it prompts
+	// the caller ("8s").
 	NoInputTimeout time.Duration `yaml:"no_input_timeout"`
 	// barge_in: the detector that stops a prompt when the caller talks over it.
 	BargeIn BargeInConfig `yaml:"barge_in"`

@@ -80,6 +80,7 @@ type callSession struct {
 	bargeable    bool               // caller speech may stop what is being said
 	stopSpeaking context.CancelFunc // stops the current prompt
 	streamStart  time.Time          // when the first caller frame went to the recogniser
+	lastVoice    time.Time          // the caller's last frame of speech (voice activity)
 	rec          *store.Call
 	extraLines   []prosody.TranscriptLine // said outside the bot's conversation: announcement, caller and agent after hand-off
 	firstState   *store.EmotionPoint
@@ -211,8 +212,11 @@ func (cs *callSession) listen(ctx context.Context) {
 			}
 			cs.mu.Lock()
 			hops := cs.voice.Write(f[:])
-			if cs.agent != nil {
-				for _, speech := range hops {
+			for _, speech := range hops {
+				if speech {
+					cs.lastVoice = time.Now()
+				}
+				if cs.agent != nil {
 					cs.agent.callerHop(speech)
 				}
 			}
@@ -398,6 +402,15 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				timer = time.NewTimer(noInput)
 				noInputC = timer.C
 			case <-noInputC:
+				// The silence no_input_timeout measures runs from the caller's last sound as well as from the
+				// end of the prompt: no "Are you still there?" in the middle of a long question.
+				cs.mu.Lock()
+				quiet := time.Since(cs.lastVoice)
+				cs.mu.Unlock()
+				if quiet < noInput {
+					timer.Reset(noInput - quiet)
+					continue
+				}
 				reply = cs.conv.OnNoInput()
 				break wait
 			case d, ok := <-cs.c.DTMF():

@@ -294,6 +294,34 @@ func TestSilentCallerIsPromptedThenPolitelyHungUpOn(t *testing.T) {
 	}
 }
 
+// A caller who takes longer to ask than no_input_timeout is not asked "Are you still there?" while talking: the
+// silence is counted from the caller's last word, not from the end of the greeting.
+func TestLongQuestionIsNotInterruptedByTheNoInputPrompt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
+	// The greeting ends about 7 s after the answer; the caller starts at 8 s and talks for about 9 s.
+	caller := phoneSpeech(t, "awb", "Hi, so last week I was travelling in Spain and my phone stopped working after two days, "+
+		"I had no signal at all, and now I have got a huge bill for roaming.", 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "24s", "sip:hotline@"+p.sipAddr)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	rec := latestCall(t, p)
+	for _, l := range rec.Transcript {
+		if l.Who == "caller" {
+			return
+		}
+		if strings.Contains(l.Text, "still there") {
+			t.Fatalf("the bot asked whether the caller was there while they talked: %+v", rec.Transcript)
+		}
+	}
+	t.Fatalf("the caller was not heard: %+v", rec.Transcript)
+}
+
 func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end call")
