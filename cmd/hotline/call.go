@@ -118,8 +118,8 @@ func (s *server) newCallSession(c *sip.Call) (*callSession, error) {
 	return cs, nil
 }
 
-// opening is the bot's first reply: the greeting, or at once the answer to a key pressed during the
-// announcement, or the apology when there is no recogniser.
+// opening is the bot's first reply: the greeting, or at once the answer to a key pressed or a question asked
+// during the announcement, or the apology when there is no recogniser.
 func (cs *callSession) opening() dialog.Reply {
 	select {
 	case d, ok := <-cs.c.DTMF():
@@ -133,8 +133,29 @@ func (cs *callSession) opening() dialog.Reply {
 	// rather than leave the caller in silence — converse picks the stream up when it comes.
 	wait, cancel := context.WithTimeout(cs.c.Context(), 500*time.Millisecond)
 	defer cancel()
-	if recog, _ := cs.recognition(wait); recog == nil && wait.Err() == nil {
+	recog, results := cs.recognition(wait)
+	if recog == nil && wait.Err() == nil {
 		return cs.conv.OnRecognitionUnavailable()
+	}
+	// A caller who asked during the announcement is answered rather than greeted ("Hello, how can I help?" after
+	// the question was asked sounds as if nobody listened). Partial results are skipped; a final not yet come
+	// stops the greeting when it does.
+	for results != nil {
+		select {
+		case r, ok := <-results:
+			if !ok || r.Err != nil {
+				cs.log.Warn("recognition failed during the announcement", "err", r.Err)
+				cs.mu.Lock()
+				cs.results, cs.recog = nil, nil
+				cs.mu.Unlock()
+				return cs.conv.OnRecognitionUnavailable()
+			}
+			if r.Final && strings.TrimSpace(r.Text) != "" {
+				return cs.onFinal(r)
+			}
+		default:
+			results = nil
+		}
 	}
 	return cs.conv.Greeting()
 }
@@ -432,14 +453,7 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				if !r.Final || strings.TrimSpace(r.Text) == "" {
 					continue
 				}
-				finalAt := time.Now()
-				t := store.Turn{ASRFinalMS: cs.ms(finalAt), CallerSpeechEndMS: cs.speechEndMS(r)}
-				text, conf, _ := cs.heard(r)
-				reply = cs.conv.OnUtterance(text, conf, cs.voiceReport())
-				t.ReplyChosenMS = cs.ms(time.Now())
-				cs.mu.Lock()
-				cs.rec.Turns = append(cs.rec.Turns, t)
-				cs.mu.Unlock()
+				reply = cs.onFinal(r)
 				break wait
 			}
 		}
@@ -453,6 +467,19 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 			}
 		}
 	}
+}
+
+// onFinal gives the caller's turn (a final recognition result with words) to the conversation and records the
+// turn's timings; it returns the bot's reply.
+func (cs *callSession) onFinal(r asr.Result) dialog.Reply {
+	t := store.Turn{ASRFinalMS: cs.ms(time.Now()), CallerSpeechEndMS: cs.speechEndMS(r)}
+	text, conf, _ := cs.heard(r)
+	reply := cs.conv.OnUtterance(text, conf, cs.voiceReport())
+	t.ReplyChosenMS = cs.ms(time.Now())
+	cs.mu.Lock()
+	cs.rec.Turns = append(cs.rec.Turns, t)
+	cs.mu.Unlock()
+	return reply
 }
 
 // botAudioStarted notes when the first packet of the reply to turn went out (turn -1: not a reply).
