@@ -425,6 +425,12 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 			case <-noInputC:
 				// The silence no_input_timeout measures runs from the caller's last sound as well as from the
 				// end of the prompt: no "Are you still there?" in the middle of a long question.
+				// A caller who has put us on hold (looking for a bill, say) is not there to answer: wait for
+				// the resume rather than prompt into the hold and hang up on them.
+				if cs.m.Direction() != media.SendRecv {
+					timer.Reset(noInput)
+					continue
+				}
 				cs.mu.Lock()
 				quiet := time.Since(cs.lastVoice)
 				cs.mu.Unlock()

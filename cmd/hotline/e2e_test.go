@@ -456,3 +456,33 @@ func TestNewKnowledgeBaseEntryIsHeardAndAnsweredWithinSeconds(t *testing.T) {
 		t.Fatalf("intent %q, want the new entry zorbix_bundle; transcript %+v", rec.Intent, rec.Transcript)
 	}
 }
+
+// A caller who puts the bot on hold for longer than it waits for an answer (sipp: re-INVITE sendonly, 25 s,
+// re-INVITE sendrecv, BYE) is not prompted into the hold and hung up on: the caller ends the call.
+func TestHeldCallerIsNotHungUpOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	testenv.Need(t, "sipp", "sip-tester")
+	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
+	dir := t.TempDir()
+	cmd := exec.Command("sipp", "-sf", filepath.Join(testenv.ModuleRoot(t), "testdata", "sipp", "hold_long.xml"),
+		"-i", "127.0.0.1", "-p", fmt.Sprint(freeSIPPort(t)), "-mi", "127.0.0.1", "-mp", fmt.Sprint(freeSIPPort(t)),
+		"-m", "1", "-timeout", "60s", "-timeout_error", "-nostdin", "-trace_err", "-error_file",
+		filepath.Join(dir, "errors.log"), "-s", "hotline", p.sipAddr)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		trace, _ := os.ReadFile(filepath.Join(dir, "errors.log"))
+		t.Fatalf("sipp: %v (the bot hung up on the held caller?)\n%s\n%s", err, trace, lastLines(string(out), 20))
+	}
+	rec := latestCall(t, p)
+	if rec.EndCause != "remote_bye" {
+		t.Fatalf("end cause %q, want the caller's BYE; transcript %+v", rec.EndCause, rec.Transcript)
+	}
+}
+
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(ls[max(0, len(ls)-n):], "\n")
+}
