@@ -95,12 +95,7 @@ func TestDialedCallHearsTheAnnouncementAndIsRecorded(t *testing.T) {
 	caller := phoneSpeech(t, "slt", "Hello. I am calling about my bill.", 0.5)
 	dir := t.TempDir()
 	heard := filepath.Join(dir, "heard.wav")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-record", heard, "-hangup-after", "9s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	events := dialOK(t, p, 60*time.Second, "-play", caller, "-record", heard, "-hangup-after", "9s")
 	answered := findEvent(events, "answered")
 	if answered == nil || answered["call_id"] == "" {
 		t.Fatalf("no answered event with call_id: %v", events)
@@ -168,13 +163,7 @@ func TestCallerTalkingOverTheAnswerStopsIt(t *testing.T) {
 	if err := media.WriteWAV(callerWAV, 8000, 1, callerPCM); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", callerWAV, "-hangup-after", fmt.Sprintf("%ds", len(callerPCM)/8000+8),
-		"sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	dialOK(t, p, 90*time.Second, "-play", callerWAV, "-hangup-after", fmt.Sprintf("%ds", len(callerPCM)/8000+8))
 	rec := latestCall(t, p)
 	if rec.Recording == "" {
 		t.Fatal("record names no recording")
@@ -240,12 +229,7 @@ func TestQuestionAskedDuringTheAnnouncementIsAnsweredRightAfterIt(t *testing.T) 
 	}
 	p := startServe(t, "")
 	caller := phoneSpeech(t, "rms", "How can I pay my bill?", 0.5)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "10s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	dialOK(t, p, 60*time.Second, "-play", caller, "-hangup-after", "10s")
 	rec := latestCall(t, p)
 	if len(rec.Turns) == 0 {
 		t.Fatalf("no caller turn: transcript %+v", rec.Transcript)
@@ -272,12 +256,7 @@ func TestSilentCallerIsPromptedThenPolitelyHungUpOn(t *testing.T) {
 		t.Skip("end-to-end call")
 	}
 	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-hangup-after", "60s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	events := dialOK(t, p, 90*time.Second, "-hangup-after", "60s")
 	if h := findEvent(events, "hangup"); h == nil || h["by"] != "remote" {
 		t.Fatalf("the bot did not hang up: %v", h)
 	}
@@ -310,12 +289,7 @@ func TestLongQuestionIsNotInterruptedByTheNoInputPrompt(t *testing.T) {
 	// The greeting ends about 7 s after the answer; the caller starts at 8 s and talks for about 9 s.
 	caller := phoneSpeech(t, "awb", "Hi, so last week I was travelling in Spain and my phone stopped working after two days, "+
 		"I had no signal at all, and now I have got a huge bill for roaming.", 8)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "24s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	dialOK(t, p, 90*time.Second, "-play", caller, "-hangup-after", "24s")
 	rec := latestCall(t, p)
 	for _, l := range rec.Transcript {
 		if l.Who == "caller" {
@@ -335,12 +309,7 @@ func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	p := startServe(t, "")
 	caller := phoneSpeech(t, "slt", "I want to speak to a real person please.", 8)
 	heard := filepath.Join(t.TempDir(), "heard.wav")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-record", heard, "-hangup-after", "22s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	dialOK(t, p, 90*time.Second, "-play", caller, "-record", heard, "-hangup-after", "22s")
 	rec := latestCall(t, p)
 	if rec.TransferReason != "asked_for_agent" {
 		t.Fatalf("transfer_reason %q, want asked_for_agent; transcript %+v", rec.TransferReason, rec.Transcript)
@@ -445,12 +414,7 @@ func TestNewKnowledgeBaseEntryIsHeardAndAnsweredWithinSeconds(t *testing.T) {
 	}
 	// The caller speaks 8 s after the answer; the call starts 2 s after the save.
 	time.Sleep(2 * time.Second)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	events, code := runDial(t, ctx, "-play", caller, "-hangup-after", "16s", "sip:hotline@"+p.sipAddr)
-	if code != 0 {
-		t.Fatalf("hotline dial exited %d: %v", code, events)
-	}
+	dialOK(t, p, 90*time.Second, "-play", caller, "-hangup-after", "16s")
 	rec := latestCall(t, p)
 	if rec.Intent != "zorbix_bundle" {
 		t.Fatalf("intent %q, want the new entry zorbix_bundle; transcript %+v", rec.Intent, rec.Transcript)

@@ -182,6 +182,19 @@ func (p *serveProc) getJSON(t *testing.T, path string, v any) int {
 type dialEvent map[string]any
 
 // runDial runs `hotline dial` with args and returns its events and exit code.
+// dialOK calls p with `hotline dial` (args, then p's SIP URI), within timeout, and fails the test unless the
+// dialer exits 0; it returns the dialer's events.
+func dialOK(t *testing.T, p *serveProc, timeout time.Duration, args ...string) []dialEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	events, code := runDial(t, ctx, append(args, "sip:hotline@"+p.sipAddr)...)
+	if code != 0 {
+		t.Fatalf("hotline dial exited %d: %v", code, events)
+	}
+	return events
+}
+
 func runDial(t *testing.T, ctx context.Context, args ...string) ([]dialEvent, int) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, testenv.Hotline(t), append([]string{"dial"}, args...)...)
