@@ -6,8 +6,9 @@ package lmgen
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -124,7 +125,7 @@ func ARPA(sentences [][]string) string {
 	// Sums run over sorted keys: map order would change the last digit of a sum from run to run, and the
 	// generated model (checked in) with it.
 	var total float64
-	for _, g := range sortedKeys(counts[0]) {
+	for _, g := range slices.Sorted(maps.Keys(counts[0])) {
 		if g != "<s>" {
 			total += counts[0][g]
 		}
@@ -146,7 +147,7 @@ func ARPA(sentences [][]string) string {
 	bow := [2]map[string]float64{{}, {}}
 	for n := 2; n <= 3; n++ {
 		seenLower := map[string]float64{}
-		for _, g := range sortedKeys(counts[n-1]) {
+		for _, g := range slices.Sorted(maps.Keys(counts[n-1])) {
 			h := g[:strings.LastIndex(g, " ")]
 			suffix := g[strings.Index(g, " ")+1:]
 			seenLower[h] += lowerProb(prob, bow, suffix)
@@ -167,7 +168,7 @@ func ARPA(sentences [][]string) string {
 	}
 	for n := 1; n <= 3; n++ {
 		fmt.Fprintf(&b, "\n\\%d-grams:\n", n)
-		for _, g := range sortedKeys(counts[n-1]) {
+		for _, g := range slices.Sorted(maps.Keys(counts[n-1])) {
 			p := -99.0
 			if v, ok := prob[n-1][g]; ok {
 				p = math.Log10(v)
@@ -201,13 +202,4 @@ func lowerProb(prob [3]map[string]float64, bow [2]map[string]float64, g string) 
 		w = 1
 	}
 	return w * lowerProb(prob, bow, strings.Join(parts[1:], " "))
-}
-
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
