@@ -167,14 +167,19 @@ func (b *Bot) Decide(text string, asrConf float64) Decision {
 	return d
 }
 
+// Answered is the intent the bot answers without asking first ("" when it only asks "Is this about …?").
+func (d Decision) Answered() string {
+	if d.Confirm {
+		return ""
+	}
+	return d.Intent
+}
+
 // Classify is the intent the bot would answer for one utterance on its own (Decide without confirmations): the
 // measure of intent accuracy in tests and evaluations that count only answers.
 func (b *Bot) Classify(text string, asrConf float64) (intent string, confidence float64) {
 	d := b.Decide(text, asrConf)
-	if d.Confirm {
-		return "", d.Confidence
-	}
-	return d.Intent, d.Confidence
+	return d.Answered(), d.Confidence
 }
 
 // effectiveConfidence lowers the match confidence by the recogniser's (ASRConfidenceWeight).

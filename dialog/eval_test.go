@@ -94,10 +94,7 @@ func textAccuracy(t *testing.T, bot *dialog.Bot, name string, qs []dialog.TestQu
 	start := time.Now()
 	for _, q := range qs {
 		d := bot.Decide(q.Text, -1)
-		got, conf, m := d.Intent, d.Confidence, d.Match
-		if d.Confirm {
-			got = ""
-		}
+		got, conf, m := d.Answered(), d.Confidence, d.Match
 		c := get(byCat, category(q.Intent))
 		answered.n++
 		c.n++
@@ -222,9 +219,10 @@ func TestEvalSpokenIntentAccuracy(t *testing.T) {
 			}
 			conf /= float64(len(res.Words))
 		}
-		got, c := bot.Classify(res.Text, conf)
+		d := bot.Decide(res.Text, conf)
+		got, c := d.Answered(), d.Confidence
 		// The call records the intent of a confirmation question ("Is this about …?") too.
-		gotC := bot.Decide(res.Text, conf).Intent
+		gotC := d.Intent
 		confirmed.n++
 		if gotC == q.Intent {
 			confirmed.ok++
