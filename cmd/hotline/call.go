@@ -144,11 +144,7 @@ func (cs *callSession) opening() dialog.Reply {
 		select {
 		case r, ok := <-results:
 			if !ok || r.Err != nil {
-				cs.log.Warn("recognition failed during the announcement", "err", r.Err)
-				cs.mu.Lock()
-				cs.results, cs.recog = nil, nil
-				cs.mu.Unlock()
-				return cs.conv.OnRecognitionUnavailable()
+				return cs.recognitionLost(r.Err)
 			}
 			if r.Final && strings.TrimSpace(r.Text) != "" {
 				return cs.onFinal(r)
@@ -449,11 +445,7 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 				break wait
 			case r, ok := <-results:
 				if !ok || r.Err != nil {
-					cs.log.Warn("recognition failed mid-call", "err", r.Err)
-					cs.mu.Lock()
-					cs.results, cs.recog = nil, nil
-					cs.mu.Unlock()
-					reply = cs.conv.OnRecognitionUnavailable()
+					reply = cs.recognitionLost(r.Err)
 					break wait
 				}
 				if !r.Final || strings.TrimSpace(r.Text) == "" {
@@ -473,6 +465,16 @@ func (cs *callSession) converse(ctx context.Context, reply dialog.Reply) string 
 			}
 		}
 	}
+}
+
+// recognitionLost drops the call's recognition stream after it failed (err, or nil when its results ended) and
+// returns the conversation's reply to that: the hand-over to a person.
+func (cs *callSession) recognitionLost(err error) dialog.Reply {
+	cs.log.Warn("recognition failed mid-call", "err", err)
+	cs.mu.Lock()
+	cs.results, cs.recog = nil, nil
+	cs.mu.Unlock()
+	return cs.conv.OnRecognitionUnavailable()
 }
 
 // onFinal gives the caller's turn (a final recognition result with words) to the conversation and records the
