@@ -40,11 +40,10 @@ func MaskCardNumbers(text string) string {
 			continue
 		}
 		run := toks[i : end+1]
-		if s, e, ok := findCard(run); ok {
-			start, stop := run[s].start, run[e].end
-			b.WriteString(text[last:start])
-			b.WriteString(maskSpan(run[s:e+1], text))
-			last = stop
+		for _, c := range findCards(run, reservedDigits(text, run[0].start), nil) {
+			b.WriteString(text[last:run[c[0]].start])
+			b.WriteString(maskSpan(run[c[0]:c[1]+1], text))
+			last = run[c[1]].end
 		}
 		i = j
 	}
@@ -236,12 +235,55 @@ func tokenize(text string) []token {
 	return out
 }
 
+// reservedDigits is how many leading digits of a run that starts at byte offset start may not begin a card: 4 when
+// the run follows a '*' (across separators), because those are the kept last four digits of a card already
+// masked ("**** **** **** 1111"). Without this, masking masked text again could join them with the digits after
+// them into a new "card" and mask them too: MaskCardNumbers must be idempotent, as transcripts are masked when
+// stored and again when shown.
+func reservedDigits(text string, start int) int {
+	for k := start - 1; k >= 0; k-- {
+		switch text[k] {
+		case ' ', '-', ',', '.', '\t':
+			continue
+		case '*':
+			return 4
+		}
+		return 0
+	}
+	return 0
+}
+
+// findCards appends to cards the token windows of run (first and last token index, in order) that are card
+// numbers: the longest card window of run, then, separately, those before and after it. Two cards said one
+// after the other ("4111 1111 1111 1111 5555 5555 5555 4444") are both masked. The first reserved digits of run
+// may not begin a window.
+func findCards(run []token, reserved int, cards [][2]int) [][2]int {
+	s, e, ok := findCard(run, reserved)
+	if !ok {
+		return cards
+	}
+	cards = findCards(run[:s], reserved, cards)
+	cards = append(cards, [2]int{s, e})
+	base := len(cards)
+	cards = findCards(run[e+1:], 0, cards)
+	for k := base; k < len(cards); k++ {
+		cards[k][0] += e + 1
+		cards[k][1] += e + 1
+	}
+	return cards
+}
+
 // findCard looks in a run of number tokens (fillers allowed inside) for the longest token-aligned window whose
-// digits form a card number; it returns the window's first and last token index in run.
-func findCard(run []token) (int, int, bool) {
+// digits form a card number and which does not start within the first reserved digits; it returns the window's
+// first and last token index in run.
+func findCard(run []token, reserved int) (int, int, bool) {
 	bestS, bestE, bestLen := 0, 0, 0
+	before := 0 // digits in run[:s]
 	for s := range run {
-		if run[s].kind == tokFiller || run[s].plus || (s > 0 && run[s-1].kind == tokDigits && run[s].kind == tokDigits && run[s-1].end == run[s].start) {
+		if s > 0 {
+			before += len(run[s-1].digits)
+		}
+		if run[s].kind == tokFiller || run[s].plus || before < reserved {
 			continue
 		}
 		n := 0

@@ -33,6 +33,9 @@ func TestMaskCardNumbers(t *testing.T) {
 		{"spoken short number left alone", "press one two three", "press one two three"},
 		{"empty", "", ""},
 		{"two cards", "4111111111111111 or 5555555555554444", "************1111 or ************4444"},
+		{"two cards one after the other", "4111 1111 1111 1111 5555 5555 5555 4444", "**** **** **** 1111 **** **** **** 4444"},
+		{"a card before a short number in the same run", "4111111111111111 1234", "************1111 1234"},
+		{"masked text is left as it is", "* **** **** **** 3003 1 00000 0 0 0 00000000", "* **** **** **** 3003 1 00000 0 0 0 00000000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := MaskCardNumbers(tc.in); got != tc.want {
@@ -55,7 +58,9 @@ func TestLuhn(t *testing.T) {
 
 func FuzzMaskCardNumbers(f *testing.F) {
 	for _, s := range []string{"4111 1111 1111 1111", "four one one one one one one one one one one one one one one one",
-		"+4915112345678", "double five triple four", "ünïcödé 4111111111111111 ✓", ""} {
+		"+4915112345678", "double five triple four", "ünïcödé 4111111111111111 ✓", "",
+		// Found by fuzzing: the kept last four digits ("3003") joined the digits after them into a new card.
+		"four0080108333333003one00000 0 0o00000000\x00\x1b\xff\xff\x00\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
