@@ -59,6 +59,23 @@ type CallConfig struct {
 	BackToBot string `yaml:"back_to_bot"`
 	// drain_timeout: on SIGTERM, how long current calls may go on before they are hung up ("60s").
 	DrainTimeout Duration `yaml:"drain_timeout"`
+	// voicemail: how a message is taken when no agent can take the call and agents.overflow is voicemail.
+	Voicemail VoicemailConfig `yaml:"voicemail"`
+}
+
+// VoicemailConfig is how the caller leaves a message (agents.overflow: voicemail). Messages are mono 8 kHz WAV
+// files under DATA/voicemail, named by call ID; the call record's voicemail block points at the file, and the
+// message's words are in its transcript.
+type VoicemailConfig struct {
+	// prompt: said before the tone.
+	Prompt string `yaml:"prompt"`
+	// thanks: said after a message was recorded, before hanging up.
+	Thanks string `yaml:"thanks"`
+	// max_length: the longest message; the recording stops there ("2m").
+	MaxLength Duration `yaml:"max_length"`
+	// end_silence: this long a silence after the caller has spoken ends the message; a caller who says nothing
+	// for twice as long after the tone leaves no message ("5s").
+	EndSilence Duration `yaml:"end_silence"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("18s") in the file.
@@ -92,6 +109,13 @@ func Default() Config {
 			NoAgents:     "I'm sorry, none of our colleagues can take your call right now. Please call again later. Goodbye.",
 			BackToBot:    "I'm sorry, all our colleagues are busy. Let me try to help you myself in the meantime.",
 			DrainTimeout: Duration(60 * time.Second),
+			Voicemail: VoicemailConfig{
+				Prompt: "I'm sorry, none of our colleagues can take your call right now. Please leave your name, " +
+					"your number and your message after the tone, and press the hash key when you have finished.",
+				Thanks:     "Thank you, your message has been recorded. A colleague will call you back. Goodbye.",
+				MaxLength:  Duration(2 * time.Minute),
+				EndSilence: Duration(5 * time.Second),
+			},
 		},
 	}
 	c.sections = defaultSections()
@@ -148,6 +172,12 @@ func (c Config) Validate() error {
 	}
 	if c.Call.DrainTimeout < 0 {
 		return errors.New("call.drain_timeout: must not be negative")
+	}
+	if v := time.Duration(c.Call.Voicemail.MaxLength); v < time.Second || v > time.Hour {
+		return fmt.Errorf("call.voicemail.max_length: %s is not between 1s and 1h", v)
+	}
+	if v := time.Duration(c.Call.Voicemail.EndSilence); v < 500*time.Millisecond || v > time.Minute {
+		return fmt.Errorf("call.voicemail.end_silence: %s is not between 500ms and 1m", v)
 	}
 	return c.sections.validate()
 }

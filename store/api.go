@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"net/url"
 	"strconv"
 	"time"
@@ -20,12 +23,13 @@ const (
 //
 //	GET /api/calls?limit=N&before=ID[&from=DATE&to=DATE&agent=NAME]  records newest first, a JSON array
 //	GET /api/calls/{id}                                              one record
+//	GET /api/calls/{id}/recording, GET /api/calls/{id}/voicemail     the call's recording or message (audio/wav)
 //
 // limit defaults to 50 (at most 1000); before is the id of the last record of the previous page; from and to are
 // RFC 3339 times or YYYY-MM-DD dates (UTC) bounding started_at to [from, to). A full page carries a
-// `Link: <…before=LAST>; rel="next"` header. Requests for which auth returns false get 401; a nil auth refuses
-// everything. Errors are JSON {"error": "…"}.
-func APIHandler(s Store, auth func(*http.Request) bool) http.Handler {
+// `Link: <…before=LAST>; rel="next"` header. Audio paths in records are relative to dataDir. Requests for which
+// auth returns false get 401; a nil auth refuses everything. Errors are JSON {"error": "…"}.
+func APIHandler(s Store, dataDir string, auth func(*http.Request) bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) { listCalls(s, w, r) })
 	mux.HandleFunc("GET /api/calls/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +43,9 @@ func APIHandler(s Store, auth func(*http.Request) bool) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, c)
+	})
+	mux.HandleFunc("GET /api/calls/{id}/{audio}", func(w http.ResponseWriter, r *http.Request) {
+		serveAudio(s, dataDir, w, r)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth == nil || !auth(r) {
@@ -114,4 +121,59 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// serveAudio sends a call's recording or voicemail WAV (with range requests, for players that seek).
+func serveAudio(s Store, dataDir string, w http.ResponseWriter, r *http.Request) {
+	c, err := s.GetCall(r.Context(), r.PathValue("id"))
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	var path string
+	switch what := r.PathValue("audio"); what {
+	case "recording":
+		path = c.Recording
+	case "voicemail":
+		if c.Voicemail != nil {
+			path = c.Voicemail.Path
+		}
+	default:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("%q: a call has a recording and a voicemail, nothing else", what))
+		return
+	}
+	if path == "" {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("call %s has no %s (none was made, or it was purged)", c.ID, r.PathValue("audio")))
+		return
+	}
+	if !filepath.IsAbs(path) {
+		if !filepath.IsLocal(path) {
+			writeError(w, http.StatusInternalServerError, fmt.Sprintf("call %s: audio path %q leaves the data directory", c.ID, path))
+			return
+		}
+		path = filepath.Join(dataDir, path)
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("call %s: %s is gone from the disk", c.ID, path))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`inline; filename="%s-%s.wav"`, c.ID, r.PathValue("audio")))
+	http.ServeContent(w, r, "", st.ModTime(), f)
 }

@@ -24,7 +24,7 @@ func TestAPIServesRecordsNewestFirstWithTheToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(APIHandler(s, TokenAuth(tok)))
+		srv := httptest.NewServer(APIHandler(s, cfg.DataDir, TokenAuth(tok)))
 		defer srv.Close()
 		get := func(path, token string) (*http.Response, []byte) {
 			req, _ := http.NewRequest("GET", srv.URL+path, nil)
@@ -95,6 +95,51 @@ func TestAPIServesRecordsNewestFirstWithTheToken(t *testing.T) {
 				}
 				if link := resp.Header.Get("Link"); (tc.next == "") != (link == "") || !strings.Contains(link, tc.next) {
 					t.Fatalf("Link %q, want one with %q", link, tc.next)
+				}
+			})
+		}
+
+		// Audio: the recording named (relative to the data directory) by a record, and the voicemail.
+		wav := []byte("RIFF....WAVEfmt fake audio")
+		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "recordings"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, "recordings", "a2.wav"), wav, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		vm := sampleCall("vm", t0.Add(time.Hour))
+		vm.Recording = ""
+		vm.Voicemail = &Voicemail{Path: "recordings/a2.wav", At: 12.5, DurationMS: 1500}
+		if err := s.SaveCall(t.Context(), vm); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name, path, token string
+			status            int
+		}{
+			{"a recording", "/api/calls/a2/recording", tok, 200},
+			{"a voicemail", "/api/calls/vm/voicemail", tok, 200},
+			{"a recording without a token", "/api/calls/a2/recording", "", 401},
+			{"a recording gone from the disk", "/api/calls/a3/recording", tok, 404},
+			{"no voicemail", "/api/calls/a2/voicemail", tok, 404},
+			{"no recording", "/api/calls/vm/recording", tok, 404},
+			{"neither", "/api/calls/a2/notes", tok, 404},
+			{"an unknown call", "/api/calls/zz/recording", tok, 404},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				resp, body := get(tc.path, tc.token)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("GET %s: %d %s, want %d", tc.path, resp.StatusCode, body, tc.status)
+				}
+				if tc.status == 200 {
+					if ct := resp.Header.Get("Content-Type"); ct != "audio/wav" || string(body) != string(wav) {
+						t.Fatalf("GET %s: %s %q, want audio/wav %q", tc.path, ct, body, wav)
+					}
+					return
+				}
+				var e map[string]string
+				if json.Unmarshal(body, &e) != nil || e["error"] == "" {
+					t.Fatalf("error body %s is not {\"error\": …}", body)
 				}
 			})
 		}

@@ -74,6 +74,9 @@ type Call struct {
 	CallerPrivate bool `json:"caller_private,omitempty"`
 	// Recording is the path of the call's WAV recording ("" when not recorded or purged).
 	Recording string `json:"recording,omitempty"`
+	// Voicemail is the message the caller left when no agent could take the call (nil when none); its words are
+	// in Transcript.
+	Voicemail *Voicemail `json:"voicemail,omitempty"`
 	// EmotionStart and EmotionEnd are the caller's state at the start and at the end of the call; the report's
 	// de-escalation rate compares them.
 	EmotionStart *EmotionPoint `json:"emotion_start,omitempty"`
@@ -85,6 +88,15 @@ type Call struct {
 	Unanswered []string `json:"unanswered,omitempty"`
 	// ContentPurged is true once the retention job removed the transcript and recording.
 	ContentPurged bool `json:"content_purged,omitempty"`
+}
+
+// Voicemail is a message left by the caller.
+type Voicemail struct {
+	// Path is the message's mono 8 kHz WAV file ("" once purged).
+	Path string `json:"path,omitempty"`
+	// At is when the message started, in seconds from the answer; DurationMS how long it is.
+	At         float64 `json:"at"`
+	DurationMS int64   `json:"duration_ms"`
 }
 
 // Turn is one bot turn's latency trail, in milliseconds from the 200 OK, measured on the server.

@@ -471,6 +471,10 @@ func (s *sqlStore) purgeSome(ctx context.Context, cutoff time.Time) (int, []stri
 			recordings = append(recordings, c.Recording)
 		}
 		c.Recording = ""
+		if c.Voicemail != nil && c.Voicemail.Path != "" {
+			recordings = append(recordings, c.Voicemail.Path)
+			c.Voicemail.Path = ""
+		}
 		c.ContentPurged = true
 		if err := s.SaveCall(ctx, c); err != nil {
 			return i, recordings, err

@@ -319,9 +319,13 @@ func TestPurgeRemovesOldTranscriptsAndRecordingsOnly(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC()
 		os.MkdirAll(filepath.Join(cfg.DataDir, "recordings"), 0o755)
+		os.MkdirAll(filepath.Join(cfg.DataDir, "voicemail"), 0o755)
 		for _, c := range []*Call{sampleCall("old", now.AddDate(0, 0, -40)), sampleCall("new", now.AddDate(0, 0, -2))} {
-			if err := os.WriteFile(filepath.Join(cfg.DataDir, c.Recording), []byte("RIFF"), 0o600); err != nil {
-				t.Fatal(err)
+			c.Voicemail = &Voicemail{Path: "voicemail/" + c.ID + ".wav", At: 30, DurationMS: 4000}
+			for _, p := range []string{c.Recording, c.Voicemail.Path} {
+				if err := os.WriteFile(filepath.Join(cfg.DataDir, p), []byte("RIFF"), 0o600); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := s.SaveCall(ctx, c); err != nil {
 				t.Fatal(err)
@@ -331,17 +335,21 @@ func TestPurgeRemovesOldTranscriptsAndRecordingsOnly(t *testing.T) {
 		s.AddUnanswered(ctx, "new", "new question", now.AddDate(0, 0, -2))
 		m := NewMetrics(nil)
 		n, err := Purge(ctx, s, cfg.DataDir, now.AddDate(0, 0, -cfg.RetentionDays), m, nil)
-		if err != nil || n != 1 {
-			t.Fatalf("Purge = %d, %v; want 1 recording deleted", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("Purge = %d, %v; want the old recording and voicemail deleted", n, err)
 		}
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, "recordings/old.wav")); !os.IsNotExist(err) {
-			t.Fatalf("old recording still there: %v", err)
+		for _, p := range []string{"recordings/old.wav", "voicemail/old.wav"} {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); !os.IsNotExist(err) {
+				t.Fatalf("old %s still there: %v", p, err)
+			}
 		}
-		if _, err := os.Stat(filepath.Join(cfg.DataDir, "recordings/new.wav")); err != nil {
-			t.Fatalf("new recording gone: %v", err)
+		for _, p := range []string{"recordings/new.wav", "voicemail/new.wav"} {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, p)); err != nil {
+				t.Fatalf("new %s gone: %v", p, err)
+			}
 		}
 		old, _ := s.GetCall(ctx, "old")
-		if !old.ContentPurged || old.Recording != "" || len(old.Transcript) != 0 || len(old.Emotion.Transcript) != 0 {
+		if !old.ContentPurged || old.Recording != "" || old.Voicemail.Path != "" || len(old.Transcript) != 0 || len(old.Emotion.Transcript) != 0 {
 			t.Fatalf("old record not purged: %s", asJSON(t, old))
 		}
 		if old.Outcome != OutcomeTransferred || old.QA.Interruptions != 2 {

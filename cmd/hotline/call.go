@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -51,8 +50,10 @@ func (s *server) handleCall(ctx context.Context, c *sip.Call) {
 		reason = cs.converse(ctx, cs.opening())
 	}
 	for reason != "" && ctx.Err() == nil {
-		// The hand-off may send the caller back to the bot (overflow policy); the bot may hand over again.
-		if back := cs.handOff(ctx, reason); !back {
+		// When no agent takes the call the overflow policy applies; it may send the caller back to the bot,
+		// who may hand over again.
+		next, ended := cs.handOff(ctx, reason)
+		if ended || !cs.overflow(ctx, next) {
 			return
 		}
 		reason = cs.converse(ctx, cs.conv.Resume(s.cfg.Call.BackToBot))
@@ -162,11 +163,13 @@ func (cs *callSession) since(t time.Time) float64 { return t.Sub(cs.c.AnsweredAt
 // ms is milliseconds from the 200 OK, the time base of turn latencies.
 func (cs *callSession) ms(t time.Time) int64 { return t.Sub(cs.c.AnsweredAt()).Milliseconds() }
 
+// startRecording records the whole call as stereo WAV. The record keeps the file's path relative to the data
+// directory (as the retention job reads it), so records stay right when the directory moves.
 func (cs *callSession) startRecording() {
-	dir := filepath.Join(cs.s.cfg.DataDir, "recordings")
-	path := filepath.Join(dir, cs.c.ID()+".wav")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		cs.log.Error("recording not started", "dir", dir, "err", err)
+	rel := filepath.Join("recordings", cs.c.ID()+".wav")
+	path, err := cs.s.dataFile(rel)
+	if err != nil {
+		cs.log.Error("recording not started", "err", err)
 		return
 	}
 	if err := cs.m.Record(path); err != nil {
@@ -174,7 +177,7 @@ func (cs *callSession) startRecording() {
 		return
 	}
 	cs.mu.Lock()
-	cs.rec.Recording = path
+	cs.rec.Recording = rel
 	cs.mu.Unlock()
 }
 
@@ -647,14 +650,15 @@ func (cs *callSession) setOutcome(o store.Outcome) {
 	cs.mu.Unlock()
 }
 
-// handOff puts the call through to a person. It reports whether the caller goes back to the bot.
-func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bool) {
+// handOff puts the call through to a person. It returns ended when the call is over (the agent or the caller
+// finished it), else what the overflow policy says to do next (agentbridge.NextBot, NextVoicemail, …).
+func (cs *callSession) handOff(ctx context.Context, reason string) (next string, ended bool) {
 	cs.mu.Lock()
 	cs.rec.TransferReason = reason
 	cs.mu.Unlock()
 	cs.log.Info("handing the call over", "reason", reason)
 	if cs.s.bridge == nil {
-		return cs.overflow(ctx, agentbridge.NextRefer)
+		return agentbridge.NextRefer, false
 	}
 
 	updCtx, stopUpdates := context.WithCancel(ctx)
@@ -681,7 +685,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 		})
 		if err != nil {
 			cs.log.Error("agent queue", "err", err)
-			return cs.overflow(ctx, agentbridge.NextRefer)
+			return agentbridge.NextRefer, false
 		}
 		cs.mu.Lock()
 		cs.rec.WaitMS += out.WaitMS
@@ -697,26 +701,30 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (backToBot bo
 			if out.Result == agentbridge.ResultCompleted {
 				_ = cs.c.Hangup(ctx)
 			}
-			return false
+			return "", true
 		case agentbridge.ResultAbandoned:
 			cs.setOutcome(store.OutcomeAbandoned)
-			return false
+			return "", true
 		case agentbridge.ResultAgentLost:
 			cs.setOutcome(store.OutcomeTransferred) // an agent took the call, whatever happens next
 			cs.log.Warn("agent lost mid-call; queuing the caller again", "agent", out.Agent)
 			since = out.QueuedSince
 			continue
 		default:
-			return cs.overflow(ctx, out.Next)
+			return out.Next, false
 		}
 	}
 }
 
-// overflow applies the overflow policy when no agent can take the call.
+// overflow applies the overflow policy when no agent can take the call: back to the bot, a message, a transfer
+// to call.fallback_refer, or goodbye.
 func (cs *callSession) overflow(ctx context.Context, next string) (backToBot bool) {
 	switch {
 	case next == agentbridge.NextBot && !cs.s.cfg.Call.NoBot:
 		return true
+	case next == agentbridge.NextVoicemail:
+		cs.voicemail(ctx)
+		return false
 	case cs.s.cfg.Call.FallbackRefer != "":
 		if err := cs.c.Transfer(ctx, cs.s.cfg.Call.FallbackRefer); err != nil {
 			cs.log.Warn("fallback transfer failed", "target", cs.s.cfg.Call.FallbackRefer, "err", err)

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,7 +132,7 @@ func TestDialedCallHearsTheAnnouncementAndIsRecorded(t *testing.T) {
 	if rec.Recording == "" {
 		t.Fatal("record names no recording")
 	}
-	left := stereoLeft(t, rec.Recording)
+	left := stereoLeft(t, filepath.Join(p.dataDir, rec.Recording))
 	if lvl := rmsDB(left); lvl < -45 {
 		t.Fatalf("caller channel of the server's recording is at %.1f dBFS: the dialer's speech is missing", lvl)
 	}
@@ -168,7 +171,8 @@ func TestCallerTalkingOverTheAnswerStopsIt(t *testing.T) {
 	if rec.Recording == "" {
 		t.Fatal("record names no recording")
 	}
-	caller, bot := stereoChannel(t, rec.Recording, 1), stereoChannel(t, rec.Recording, 2)
+	recording := filepath.Join(p.dataDir, rec.Recording)
+	caller, bot := stereoChannel(t, recording, 1), stereoChannel(t, recording, 2)
 	const frame = 160
 	loud := func(x []int16, i, n int) bool { return i+n <= len(x) && rmsDB(x[i:i+n]) > -40 }
 	// The second question's first sound, on the server's timeline.
@@ -449,4 +453,106 @@ func TestHeldCallerIsNotHungUpOn(t *testing.T) {
 func lastLines(s string, n int) string {
 	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(ls[max(0, len(ls)-n):], "\n")
+}
+
+func TestCallerLeavesAMessageWhenNoAgentCanTakeTheCall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	// Nobody is logged in: the caller who asks for a person (key 0, during the announcement) hears the voicemail
+	// prompt and the tone, speaks, falls silent, and the bot thanks them and hangs up.
+	p := startServe(t, "call:\n  announcement: Hello.\n  voicemail:\n    prompt: Please leave a message after the tone.\n"+
+		"    end_silence: 2s\nagents:\n  overflow: voicemail\n")
+	const lead = 12.0 // seconds from the answer to the message: after the tone
+	msg := phoneSpeech(t, "rms", "Hello, this is John Smith. Please call me back about my bill.", lead)
+	heard := filepath.Join(t.TempDir(), "heard.wav")
+	start := time.Now()
+	events := dialOK(t, p, 90*time.Second, "-dtmf", "0", "-play", msg, "-record", heard, "-hangup-after", "45s")
+	if took := time.Since(start); took > 40*time.Second {
+		t.Fatalf("the call lasted %s: the bot did not end the message after the caller fell silent (events %v)", took, events)
+	}
+	rec := latestCall(t, p)
+	if rec.Voicemail == nil || rec.Voicemail.Path == "" {
+		t.Fatalf("no voicemail in the record: %+v", rec)
+	}
+	if rec.Voicemail.At > lead {
+		t.Fatalf("recording started %.1f s after the answer, after the caller began at %.0f s", rec.Voicemail.At, lead)
+	}
+	msgSeconds := float64(len(readWAV8k(t, msg)))/8000 - lead - 2
+	if d := float64(rec.Voicemail.DurationMS) / 1000; d < msgSeconds || d > msgSeconds+lead+4 {
+		t.Fatalf("voicemail lasts %.1f s; the message is %.1f s", d, msgSeconds)
+	}
+	if rec.Outcome != store.OutcomeTransferred || rec.TransferReason != "asked_for_agent" {
+		t.Fatalf("outcome %q, transfer_reason %q; want transferred, asked_for_agent", rec.Outcome, rec.TransferReason)
+	}
+	var words bool
+	for _, l := range rec.Transcript {
+		if l.Who == "caller" && l.At >= rec.Voicemail.At && strings.Contains(strings.ToLower(l.Text), "call") {
+			words = true
+		}
+	}
+	if !words {
+		t.Fatalf("the message's words are not in the transcript: %+v", rec.Transcript)
+	}
+	t.Logf("voicemail from %.1f s, %d ms; transcript %+v", rec.Voicemail.At, rec.Voicemail.DurationMS, rec.Transcript)
+
+	// The message, through the API: the caller's voice where they spoke.
+	req, _ := http.NewRequest("GET", "http://"+p.httpAddr+"/api/calls/"+rec.ID+"/voicemail", nil)
+	req.Header.Set("Authorization", "Bearer "+p.token(t))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("GET voicemail: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	pcm, err := media.DecodeWAV(mustReadAll(t, resp.Body), 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := int((lead - rec.Voicemail.At + 0.5) * 8000)
+	if from < 0 || from+8000 > len(pcm) {
+		t.Fatalf("voicemail of %d samples has no audio %.1f s in", len(pcm), lead-rec.Voicemail.At)
+	}
+	var sum float64
+	for _, v := range pcm[from : from+8000] {
+		sum += float64(v) * float64(v)
+	}
+	if db := 10 * math.Log10(sum/8000+1e-12); db < -45 {
+		t.Fatalf("the voicemail is at %.1f dBFS where the caller spoke", db)
+	}
+
+	// The caller heard the tone before speaking.
+	if !heardTone(readWAV8k(t, heard), 1000, int(lead*8000)) {
+		t.Fatal("no 1 kHz tone before the message")
+	}
+}
+
+// heardTone reports whether a 200 ms stretch of pcm[:before] is mostly a tone of hz (Goertzel against total energy).
+func heardTone(pcm []int16, hz float64, before int) bool {
+	const n = 1600
+	for i := 0; i+n <= min(before, len(pcm)); i += n / 4 {
+		var s1, s2, total float64
+		k := 2 * math.Cos(2*math.Pi*hz/8000)
+		for _, v := range pcm[i : i+n] {
+			x := float64(v)
+			s1, s2 = x+k*s1-s2, s1
+			total += x * x
+		}
+		power := s1*s1 + s2*s2 - k*s1*s2 // |X(hz)|², ≈ A²n²/4 for a pure tone of amplitude A
+		if total > 0 && power/(total*n/2) > 0.8 {
+			return true
+		}
+	}
+	return false
+}
+
+func mustReadAll(t *testing.T, r io.Reader) *bytes.Reader {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
 }

@@ -12,6 +12,7 @@ type callMetrics struct {
 	ended        *prometheus.CounterVec
 	voiceToVoice prometheus.Histogram
 	transfers    *prometheus.CounterVec
+	voicemails   prometheus.Counter
 }
 
 func newCallMetrics(reg prometheus.Registerer) *callMetrics {
@@ -27,17 +28,23 @@ func newCallMetrics(reg prometheus.Registerer) *callMetrics {
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotline_escalations_total", Help: "Calls the bot handed to a person, by transfer reason.",
 		}, []string{"reason"}),
+		voicemails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "hotline_voicemails_total", Help: "Messages callers left when no agent could take the call.",
+		}),
 	}
 	for _, o := range []store.Outcome{store.OutcomeBotResolved, store.OutcomeTransferred, store.OutcomeAbandoned, store.OutcomeFailed} {
 		m.ended.WithLabelValues(string(o))
 	}
-	reg.MustRegister(m.ended, m.voiceToVoice, m.transfers)
+	reg.MustRegister(m.ended, m.voiceToVoice, m.transfers, m.voicemails)
 	return m
 }
 
 // record counts a finished call.
 func (m *callMetrics) record(c *store.Call) {
 	m.ended.WithLabelValues(string(c.Outcome)).Inc()
+	if c.Voicemail != nil {
+		m.voicemails.Inc()
+	}
 	if c.TransferReason != "" {
 		m.transfers.WithLabelValues(c.TransferReason).Inc()
 	}

@@ -177,7 +177,7 @@ func (s *server) routes() {
 	auth := s.authorized
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.Handle("GET /metrics", requireAuth(auth, promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
-	api := store.APIHandler(s.store, auth)
+	api := store.APIHandler(s.store, s.cfg.DataDir, auth)
 	s.mux.Handle("/api/calls", api)
 	s.mux.Handle("/api/calls/", api)
 	s.mux.Handle("/reports", s.bridge.RequireAuth(report.Handler(s.store), "supervisor"))
