@@ -57,6 +57,8 @@ type CallConfig struct {
 	NoAgents string `yaml:"no_agents"`
 	// back_to_bot: said when the queue's overflow policy sends the caller back to the bot.
 	BackToBot string `yaml:"back_to_bot"`
+	// back_to_bot_again: said instead of back_to_bot when the caller was sent back to the bot before on this call.
+	BackToBotAgain string `yaml:"back_to_bot_again"`
 	// drain_timeout: on SIGTERM, how long current calls may go on before they are hung up ("60s").
 	DrainTimeout Duration `yaml:"drain_timeout"`
 	// voicemail: how a message is taken when no agent can take the call and agents.overflow is voicemail.
@@ -108,6 +110,8 @@ func Default() Config {
 			Announcement: "You are speaking with an automated assistant. This call may be recorded.",
 			NoAgents:     "I'm sorry, none of our colleagues can take your call right now. Please call again later. Goodbye.",
 			BackToBot:    "I'm sorry, all our colleagues are busy. Let me try to help you myself in the meantime.",
+			BackToBotAgain: "I'm sorry, there is still no colleague free to take your call. You can call again later, " +
+				"or ask me anything else.",
 			DrainTimeout: Duration(60 * time.Second),
 			Voicemail: VoicemailConfig{
 				Prompt: "I'm sorry, none of our colleagues can take your call right now. Please leave your name, " +

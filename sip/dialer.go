@@ -41,7 +41,8 @@ type DialOptions struct {
 	PlayWAV string
 	// RecordWAV, when set, receives what we hear as mono 16-bit 8 kHz WAV when the call ends.
 	RecordWAV string
-	// DTMF are digits sent after DTMFDelay from the answer, by DTMFMode "rfc4733" (default) or "info".
+	// DTMF are digits sent after DTMFDelay from the answer, by DTMFMode "rfc4733" (default) or "info"; a ','
+	// pauses for a second.
 	DTMF      string
 	DTMFMode  string
 	DTMFDelay time.Duration
@@ -143,7 +144,7 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 		return nil, fmt.Errorf("dial -dtmf-mode %q is not rfc4733 or info", o.DTMFMode)
 	}
 	for _, d := range o.DTMF {
-		if parseDTMFDigit(string(d)) == 0 {
+		if d != ',' && parseDTMFDigit(string(d)) == 0 {
 			return nil, fmt.Errorf("dial -dtmf %q: %q is not a DTMF digit", o.DTMF, d)
 		}
 	}
@@ -494,6 +495,10 @@ func Dial(ctx context.Context, o DialOptions) (*DialResult, error) {
 			for _, digit := range o.DTMF {
 				if callCtx.Err() != nil {
 					return
+				}
+				if digit == ',' { // a pause, as on a phone's dial string
+					sleepCtx(callCtx, time.Second)
+					continue
 				}
 				var err error
 				if dtmfMode == "info" {

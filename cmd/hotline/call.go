@@ -49,14 +49,18 @@ func (s *server) handleCall(ctx context.Context, c *sip.Call) {
 	if !s.cfg.Call.NoBot {
 		reason = cs.converse(ctx, cs.opening())
 	}
-	for reason != "" && ctx.Err() == nil {
+	for back := 0; reason != "" && ctx.Err() == nil; back++ {
 		// When no agent takes the call the overflow policy applies; it may send the caller back to the bot,
-		// who may hand over again.
+		// who may hand over again (the second time the caller is told honestly that nobody is free still).
 		next, ended := cs.handOff(ctx, reason)
 		if ended || !cs.overflow(ctx, next) {
 			return
 		}
-		reason = cs.converse(ctx, cs.conv.Resume(s.cfg.Call.BackToBot))
+		say := s.cfg.Call.BackToBot
+		if back > 0 && s.cfg.Call.BackToBotAgain != "" {
+			say = s.cfg.Call.BackToBotAgain
+		}
+		reason = cs.converse(ctx, cs.conv.Resume(say))
 	}
 }
 

@@ -23,7 +23,7 @@ func runDialCommand(args []string) int {
 	var o sip.DialOptions
 	fs.StringVar(&o.PlayWAV, "play", "", "WAV `FILE` to play once the call is answered")
 	fs.StringVar(&o.RecordWAV, "record", "", "write what we hear to `FILE` (mono 16-bit 8 kHz WAV)")
-	fs.StringVar(&o.DTMF, "dtmf", "", "`DIGITS` to send after the answer")
+	fs.StringVar(&o.DTMF, "dtmf", "", "`DIGITS` to send after the answer (',' pauses 1 s)")
 	fs.StringVar(&o.DTMFMode, "dtmf-mode", "rfc4733", "how to send DTMF: rfc4733 or info")
 	fs.DurationVar(&o.HangupAfter, "hangup-after", 0, "hang up this `DURATION` after the answer (0: wait for the far end)")
 	fs.StringVar(&o.Transport, "transport", "", "udp, tcp or tls (default: the URI's transport parameter, else udp)")

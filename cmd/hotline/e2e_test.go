@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/media"
@@ -555,4 +556,33 @@ func mustReadAll(t *testing.T, r io.Reader) *bytes.Reader {
 		t.Fatal(err)
 	}
 	return bytes.NewReader(b)
+}
+
+func TestCallerAskingAgainWithNobodyFreeIsToldHonestly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	// Nobody is logged in and the overflow policy is the default (back to the bot). The caller presses 0, is
+	// sent back to the bot, presses 0 again: the second time they hear that nobody is free still, not the same
+	// "let me help you in the meantime" as if it were news.
+	p := startServe(t, "")
+	dialOK(t, p, 90*time.Second, "-dtmf", "0"+strings.Repeat(",", 14)+"0", "-hangup-after", "28s")
+	rec := latestCall(t, p)
+	def := config.Default().Call
+	first, again := -1, -1
+	for i, l := range rec.Transcript {
+		switch {
+		case l.Who == "bot" && l.Text == def.BackToBot && first < 0:
+			first = i
+		case l.Who == "bot" && l.Text == def.BackToBotAgain && first >= 0:
+			again = i
+		}
+	}
+	if first < 0 || again < 0 {
+		t.Fatalf("want back_to_bot, then back_to_bot_again: %+v", rec.Transcript)
+	}
+	t.Logf("transcript %+v", rec.Transcript)
+	if rec.TransferReason != "asked_for_agent" {
+		t.Fatalf("transfer_reason %q", rec.TransferReason)
+	}
 }
