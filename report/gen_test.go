@@ -131,6 +131,10 @@ func genCall(rng *rand.Rand, n *int, start time.Time, forceReason string) store.
 				end.Level = min(3, end.Level+1)
 			}
 			c.Disposition = "resolved"
+			if c.WaitMS > 62000 { // waited past max_wait: the caller left a message (no random draw, same month)
+				c.Agent, c.RingMS, c.QA, c.Disposition = "", 0, store.QA{}, ""
+				c.Voicemail = &store.Voicemail{Path: "voicemail/" + c.ID + ".wav", At: 70, DurationMS: 21000}
+			}
 		}
 	}
 	c.EmotionStart, c.EmotionEnd = &startState, &end

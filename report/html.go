@@ -67,7 +67,7 @@ func (r *Report) view() view {
 	v.Tiles = []tile{
 		{"Calls", fmt.Sprint(r.Calls), ""},
 		{"Bot containment", pct(r.BotContainment), fmt.Sprintf("%d settled by the bot", r.BotResolved)},
-		{"Escalations", fmt.Sprint(r.Escalations), fmt.Sprintf("%d taken by an agent", r.Transferred)},
+		{"Escalations", fmt.Sprint(r.Escalations), escalationsNote(r)},
 		{"De-escalation", pct(r.Emotion.DeescalationRate), fmt.Sprintf("%d of %d upset callers ended calmer", r.Emotion.Deescalated, r.Emotion.Upset)},
 		{"Escalations from recognition", pct(r.RecognitionFailureShare), "not understood or recogniser down"},
 		{"Average wait", secs(r.AvgWaitMS), "escalated callers, until an agent"},
@@ -247,3 +247,11 @@ td.n{text-align:right}
 <table><tr><th class="n">Count</th><th>Examples</th></tr>{{range .R.UnansweredClusters}}<tr><td class="n">{{.Count}}</td><td>{{join .Examples " · "}}</td></tr>{{end}}</table></section>
 </main></body></html>
 `
+
+// escalationsNote says what became of the escalated calls that a person took.
+func escalationsNote(r *Report) string {
+	if r.Voicemails == 0 {
+		return fmt.Sprintf("%d taken by an agent", r.Transferred)
+	}
+	return fmt.Sprintf("%d taken by an agent, %d left a message", r.Transferred-r.Voicemails, r.Voicemails)
+}

@@ -23,6 +23,9 @@ type Report struct {
 	Transferred int `json:"transferred"`
 	Abandoned   int `json:"abandoned"`
 	Failed      int `json:"failed"`
+	// Voicemails counts the transferred calls that went to voicemail (no agent could take them; the caller left a
+	// message to be called back).
+	Voicemails int `json:"voicemails"`
 	// BotContainment is bot_resolved / calls: the share of calls the bot settled without a person.
 	BotContainment float64 `json:"bot_containment"`
 	// Escalations counts the calls with a transfer_reason (asked for a person, whatever the queue then did);
@@ -248,6 +251,9 @@ func Compute(calls []store.Call, unanswered []store.Unanswered, opts Options) *R
 			}
 		case store.OutcomeTransferred:
 			r.Transferred++
+			if c.Voicemail != nil {
+				r.Voicemails++
+			}
 			if day != nil {
 				day.Transferred++
 			}

@@ -57,6 +57,9 @@ func TestMonthReportMatchesGoldenJSON(t *testing.T) {
 			t.Errorf("report JSON lacks top-level %q", k)
 		}
 	}
+	if rep.Voicemails == 0 || rep.Voicemails >= rep.Transferred {
+		t.Errorf("voicemails %d of %d transferred: the month has some", rep.Voicemails, rep.Transferred)
+	}
 	if rep.Calls != len(calls) || rep.BotResolved+rep.Transferred+rep.Abandoned+rep.Failed != rep.Calls {
 		t.Errorf("outcomes %d+%d+%d+%d do not add up to %d calls (%d read)", rep.BotResolved, rep.Transferred,
 			rep.Abandoned, rep.Failed, rep.Calls, len(calls))
