@@ -36,6 +36,8 @@ func TestSupervisorPageIsForSupervisorsOnly(t *testing.T) {
 		{"an agent is refused the agent list", agClient, "/api/agents", 403, ""},
 		{"a visitor is refused the agent list", anon, "/api/agents", 401, ""},
 		{"the page's script is served", anon, "/static/supervisor.js", 200, "/ws/supervisor"},
+		{"the page lists the messages to call back", supClient, "/supervisor", 200, "Messages to call back"},
+		{"from the calls with a voicemail", anon, "/static/supervisor.js", 200, "/api/calls?voicemail=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := tc.client.Get(h.srv.URL + tc.path)

@@ -21,7 +21,7 @@ const (
 
 // APIHandler serves the stored call records (../shared/design.md):
 //
-//	GET /api/calls?limit=N&before=ID[&from=DATE&to=DATE&agent=NAME]  records newest first, a JSON array
+//	GET /api/calls?limit=N&before=ID[&from=DATE&to=DATE&agent=NAME&voicemail=1]  records newest first, a JSON array
 //	GET /api/calls/{id}                                              one record
 //	GET /api/calls/{id}/recording, GET /api/calls/{id}/voicemail     the call's recording or message (audio/wav)
 //
@@ -60,6 +60,14 @@ func APIHandler(s Store, dataDir string, auth func(*http.Request) bool) http.Han
 func listCalls(s Store, w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	opts := ListOptions{Limit: DefaultAPILimit, Before: q.Get("before"), Agent: q.Get("agent")}
+	switch v := q.Get("voicemail"); v {
+	case "", "0", "false":
+	case "1", "true":
+		opts.Voicemail = true
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("voicemail=%q: want 1 (only calls with a message) or 0", v))
+		return
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxAPILimit {

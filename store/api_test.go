@@ -113,6 +113,15 @@ func TestAPIServesRecordsNewestFirstWithTheToken(t *testing.T) {
 		if err := s.SaveCall(t.Context(), vm); err != nil {
 			t.Fatal(err)
 		}
+		// The messages to call back.
+		resp, body := get("/api/calls?voicemail=1", tok)
+		var messages []Call
+		if resp.StatusCode != 200 || json.Unmarshal(body, &messages) != nil || len(messages) != 1 || messages[0].ID != "vm" {
+			t.Fatalf("voicemail=1: %d %s, want only vm", resp.StatusCode, body)
+		}
+		if resp, body := get("/api/calls?voicemail=maybe", tok); resp.StatusCode != 400 {
+			t.Fatalf("voicemail=maybe: %d %s, want 400", resp.StatusCode, body)
+		}
 		for _, tc := range []struct {
 			name, path, token string
 			status            int

@@ -70,6 +70,9 @@ func migrations(d dialect) []string {
 			at BIGINT NOT NULL
 		);
 		CREATE INDEX unanswered_at ON unanswered (at);`,
+		// 4: whether the caller left a message, so the messages to call back can be listed.
+		`ALTER TABLE calls ADD COLUMN has_voicemail SMALLINT NOT NULL DEFAULT 0;
+		CREATE INDEX calls_voicemail_started ON calls (has_voicemail, started_at);`,
 	}
 }
 
@@ -198,19 +201,24 @@ func (s *sqlStore) SaveCall(ctx context.Context, c *Call) error {
 	if err != nil {
 		return fmt.Errorf("store %s: %w", s.name, err)
 	}
-	purged := 0
+	purged, voicemail := 0, 0
 	if cp.ContentPurged {
 		purged = 1
 	}
+	if cp.Voicemail != nil {
+		voicemail = 1
+	}
 	_, err = s.db.ExecContext(ctx, s.q(`INSERT INTO calls
-		(id, sip_call_id, caller, started_at, ended_at, outcome, agent, transfer_reason, intent, content_purged, record)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		(id, sip_call_id, caller, started_at, ended_at, outcome, agent, transfer_reason, intent, content_purged,
+			has_voicemail, record)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET sip_call_id = excluded.sip_call_id, caller = excluded.caller,
 			started_at = excluded.started_at, ended_at = excluded.ended_at, outcome = excluded.outcome,
 			agent = excluded.agent, transfer_reason = excluded.transfer_reason, intent = excluded.intent,
-			content_purged = excluded.content_purged, record = excluded.record`),
+			content_purged = excluded.content_purged, has_voicemail = excluded.has_voicemail,
+			record = excluded.record`),
 		cp.ID, cp.SIPCallID, cp.Caller, micros(cp.StartedAt), micros(cp.EndedAt), string(cp.Outcome), cp.Agent,
-		cp.TransferReason, cp.Intent, purged, string(raw))
+		cp.TransferReason, cp.Intent, purged, voicemail, string(raw))
 	if err != nil {
 		return fmt.Errorf("store %s: saving call %s: %w", s.name, c.ID, err)
 	}
@@ -247,6 +255,9 @@ func (s *sqlStore) ListCalls(ctx context.Context, opts ListOptions) ([]Call, err
 	if opts.Agent != "" {
 		where = append(where, "agent = ?")
 		args = append(args, opts.Agent)
+	}
+	if opts.Voicemail {
+		where = append(where, "has_voicemail = 1")
 	}
 	if opts.Before != "" {
 		var at int64

@@ -54,6 +54,8 @@ type ListOptions struct {
 	From, To time.Time
 	// Agent, when set, keeps only calls the agent took.
 	Agent string
+	// Voicemail keeps only calls where the caller left a message.
+	Voicemail bool
 }
 
 // Account is an agent or supervisor who can log in to the softphone.

@@ -1,4 +1,5 @@
-// hotline supervisor page: live quality alerts from /ws/supervisor and the logged-in agents from /api/agents.
+// hotline supervisor page: live quality alerts from /ws/supervisor, the logged-in agents from /api/agents and the
+// messages callers left from /api/calls?voicemail=1.
 // Plain browser JavaScript, no build step, like the softphone (app.js).
 "use strict";
 (() => {
@@ -35,6 +36,40 @@
     });
     $("no-agents").hidden = list.length > 0;
     $("agent-count").textContent = list.length ? "(" + list.length + ")" : "";
+  }
+
+  // ---------- messages to call back ----------
+  async function loadMessages() {
+    const r = await fetch("/api/calls?voicemail=1&limit=50", { credentials: "same-origin" }).catch(() => null);
+    if (!r || !r.ok) return;
+    renderMessages(await r.json());
+  }
+  function renderMessages(calls) {
+    const list = $("messages");
+    const key = calls.map((c) => c.id).join(",");
+    if (list.dataset.key === key) return; // unchanged: keep any player that is playing
+    list.dataset.key = key; list.textContent = "";
+    calls.forEach((c) => {
+      const vm = c.voicemail || {};
+      const li = el("li", "message"); li.dataset.testid = "message"; li.dataset.callId = c.id;
+      const head = el("div", "head");
+      head.appendChild(el("span", "", new Date(c.started_at).toLocaleString()));
+      head.appendChild(el("span", "from", c.caller || "unknown caller"));
+      head.appendChild(el("span", "", Math.round((vm.duration_ms || 0) / 1000) + " s"));
+      if (c.transfer_reason) head.appendChild(el("span", "", c.transfer_reason.replace(/_/g, " ")));
+      li.appendChild(head);
+      const words = (c.transcript || []).filter((l) => l.who === "caller" && l.at >= (vm.at || 0)).map((l) => l.text).join(" ");
+      li.appendChild(el("div", "text", words ? "“" + words + "”" : "(no words recognised)"));
+      if (vm.path) {
+        const a = el("audio"); a.controls = true; a.preload = "none"; a.src = "/api/calls/" + encodeURIComponent(c.id) + "/voicemail";
+        li.appendChild(a);
+      } else {
+        li.appendChild(el("div", "muted small", "audio purged"));
+      }
+      list.appendChild(li);
+    });
+    $("no-messages").hidden = calls.length > 0;
+    const n = $("message-count"); n.dataset.value = String(calls.length); n.textContent = calls.length ? "(" + calls.length + ")" : "";
   }
 
   // ---------- alerts ----------
@@ -97,5 +132,7 @@
     connect();
     loadAgents();
     S.poll = setInterval(loadAgents, 2000);
+    loadMessages();
+    setInterval(loadMessages, 15000);
   }).catch(toLogin);
 })();
