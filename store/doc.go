@@ -6,7 +6,8 @@
 // larger sites, by configuration) — sharing one set of numbered schema migrations; the asynchronous Writer
 // that the call path hands finished records to without ever blocking (bounded queue, back-pressure metrics,
 // retries, a record durable within 1 s of hang-up); the retention purge job; the API token file DATA/api.token;
-// and the HTTP handler for /api/calls and /api/calls/{id}.
+// and the HTTP handler for /api/calls, /api/calls/{id} and a call's audio (/api/calls/{id}/recording and
+// /voicemail, files under the data directory named by the record).
 //
 // It must not: be called synchronously from the media path (use Writer), decide call outcomes, or know about
 // SIP or audio. Card numbers are masked (quality.MaskCardNumbers) in every text field before a record is
