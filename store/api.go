@@ -33,16 +33,9 @@ func APIHandler(s Store, dataDir string, auth func(*http.Request) bool) http.Han
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/calls", func(w http.ResponseWriter, r *http.Request) { listCalls(s, w, r) })
 	mux.HandleFunc("GET /api/calls/{id}", func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.GetCall(r.Context(), r.PathValue("id"))
-		if errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusNotFound, err.Error())
-			return
+		if c, ok := pathCall(s, w, r); ok {
+			writeJSON(w, http.StatusOK, c)
 		}
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
 	})
 	mux.HandleFunc("GET /api/calls/{id}/{audio}", func(w http.ResponseWriter, r *http.Request) {
 		serveAudio(s, dataDir, w, r)
@@ -131,15 +124,25 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// serveAudio sends a call's recording or voicemail WAV (with range requests, for players that seek).
-func serveAudio(s Store, dataDir string, w http.ResponseWriter, r *http.Request) {
+// pathCall reads the record named by the request's {id}; when it cannot, it has written the error (404 for an
+// unknown id).
+func pathCall(s Store, w http.ResponseWriter, r *http.Request) (*Call, bool) {
 	c, err := s.GetCall(r.Context(), r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
 		writeError(w, http.StatusNotFound, err.Error())
-		return
+		return nil, false
 	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
+		return nil, false
+	}
+	return c, true
+}
+
+// serveAudio sends a call's recording or voicemail WAV (with range requests, for players that seek).
+func serveAudio(s Store, dataDir string, w http.ResponseWriter, r *http.Request) {
+	c, ok := pathCall(s, w, r)
+	if !ok {
 		return
 	}
 	var path string
