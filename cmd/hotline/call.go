@@ -680,10 +680,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (next string,
 		out, err := cs.s.bridge.Enqueue(ctx, agentbridge.QueuedCall{
 			ID: cs.c.ID(), Caller: cs.rec.Caller, Report: cs.report(), Media: cs.m,
 			PayloadType: cs.m.Remote().Codec.PayloadType,
-			Say: func(ctx context.Context, text string) error {
-				cs.addLine("bot", cs.since(time.Now()), text)
-				return cs.say(ctx, text)
-			},
+			Say:         cs.tell,
 			AgentAudio:  agentAudio,
 			QueuedSince: since,
 		})
@@ -737,10 +734,20 @@ func (cs *callSession) overflow(ctx context.Context, next string) (backToBot boo
 		cs.setOutcome(store.OutcomeTransferred)
 		return false
 	}
-	cs.addLine("bot", cs.since(time.Now()), cs.s.cfg.Call.NoAgents)
-	_ = cs.say(ctx, cs.s.cfg.Call.NoAgents)
-	_ = cs.c.Hangup(ctx)
+	cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
 	return false
+}
+
+// tell says text outside the bot's conversation and keeps it in the transcript.
+func (cs *callSession) tell(ctx context.Context, text string) error {
+	cs.addLine("bot", cs.since(time.Now()), text)
+	return cs.say(ctx, text)
+}
+
+// goodbye tells the caller text and hangs up.
+func (cs *callSession) goodbye(ctx context.Context, text string) {
+	_ = cs.tell(ctx, text)
+	_ = cs.c.Hangup(ctx)
 }
 
 // liveUpdates sends the agent's page a whole new emotion report every second while the call is with the queue.

@@ -20,8 +20,7 @@ import (
 // kept. Like a REFER to a PBX's voicemail, a message left counts as a transfer.
 func (cs *callSession) voicemail(ctx context.Context) {
 	vc := cs.s.cfg.Call.Voicemail
-	cs.addLine("bot", cs.since(time.Now()), vc.Prompt)
-	if err := cs.say(ctx, vc.Prompt); err != nil {
+	if err := cs.tell(ctx, vc.Prompt); err != nil {
 		return
 	}
 	if err := cs.m.Play(ctx, media.NewPCMSource(voicemailTone())); err != nil {
@@ -144,13 +143,6 @@ func (cs *callSession) recordMessage(ctx context.Context, w *media.WAVWriter, st
 			}
 		}
 	}
-}
-
-// goodbye says text and hangs up.
-func (cs *callSession) goodbye(ctx context.Context, text string) {
-	cs.addLine("bot", cs.since(time.Now()), text)
-	_ = cs.say(ctx, text)
-	_ = cs.c.Hangup(ctx)
 }
 
 // voicemailTone is the beep before the message: 1 kHz for 400 ms at -12 dBFS, with 10 ms ramps so it does not
