@@ -439,6 +439,14 @@ func loginWSAgent(t *testing.T, base, user, pass string) *wsAgent {
 	return a
 }
 
+// send writes one message to the bridge.
+func (a *wsAgent) send(t *testing.T, m map[string]any) {
+	t.Helper()
+	if err := a.ws.WriteJSON(m); err != nil {
+		t.Fatalf("agent websocket: %v", err)
+	}
+}
+
 // expect waits for a message of type typ (others are skipped).
 func (a *wsAgent) expect(t *testing.T, typ string, within time.Duration) json.RawMessage {
 	t.Helper()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hotline/hotline/agentbridge"
 	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
@@ -595,5 +597,68 @@ func TestCallerAskingAgainWithNobodyFreeIsToldHonestly(t *testing.T) {
 	t.Logf("transcript %+v", rec.Transcript)
 	if rec.TransferReason != "asked_for_agent" {
 		t.Fatalf("transfer_reason %q", rec.TransferReason)
+	}
+}
+
+func TestAgentLostMidCallGivesTheCallerBackToTheBotWhenConfigured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	// agents.on_agent_lost: bot. The agent answers, then their page goes away for longer than the grace: the
+	// caller hears the apology and the bot takes them back, although another agent is free (by default the
+	// call would ring there).
+	p := startServe(t, "agents:\n  on_agent_lost: bot\n  reconnect_grace: 1s\n  ring_timeout: 60s\n")
+	base := "http://" + p.httpAddr
+	addAccount(t, p.dataDir, "alice", "alice-e2e-pass", "agent")
+	addAccount(t, p.dataDir, "bob", "bob-e2e-pass", "agent")
+	alice := loginWSAgent(t, base, "alice", "alice-e2e-pass")
+	alice.expect(t, "hello", 10*time.Second)
+	dial := startDial(t, "-dtmf", "0", "-hangup-after", "30s", "sip:hotline@"+p.sipAddr)
+	var ring struct {
+		CallID  string `json:"call_id"`
+		OfferID string `json:"offer_id"`
+	}
+	if err := json.Unmarshal(alice.expect(t, "ring", 30*time.Second), &ring); err != nil {
+		t.Fatal(err)
+	}
+	alice.send(t, map[string]any{"type": "answer", "call_id": ring.CallID, "offer_id": ring.OfferID})
+	alice.expect(t, "rtc_offer", 10*time.Second)
+	bob := loginWSAgent(t, base, "bob", "bob-e2e-pass")
+	bob.expect(t, "hello", 10*time.Second)
+	alice.ws.Close()
+	if code := dial.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("hotline dial exited %d", code)
+	}
+	if ev, _ := dial.event("hangup"); ev == nil || ev["by"] != "local" {
+		t.Fatalf("the caller was dropped: hang-up %v, want by the dialer at -hangup-after", ev)
+	}
+	rec := latestCall(t, p)
+	apology, back := -1, -1
+	for i, l := range rec.Transcript {
+		switch {
+		case l.Who == "bot" && l.Text == agentbridge.DefaultConfig().ApologyText:
+			apology = i
+		case l.Who == "bot" && l.Text == config.Default().Call.BackToBot && apology >= 0:
+			back = i
+		}
+	}
+	if apology < 0 || back < 0 {
+		t.Fatalf("want the apology, then back_to_bot: %+v", rec.Transcript)
+	}
+	for {
+		select {
+		case m, ok := <-bob.in:
+			if ok && m.Type == "ring" {
+				t.Fatal("the call rang at bob: re-queued, although on_agent_lost is bot")
+			}
+			if ok {
+				continue
+			}
+		default:
+		}
+		break
+	}
+	if rec.Outcome != store.OutcomeTransferred || rec.Agent != "alice" {
+		t.Fatalf("outcome %q, agent %q; want transferred, alice", rec.Outcome, rec.Agent)
 	}
 }
