@@ -708,7 +708,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (next string,
 			return "", true
 		case agentbridge.ResultAgentLost:
 			cs.setOutcome(store.OutcomeTransferred) // an agent took the call, whatever happens next
-			if out.Next == agentbridge.NextBot { // agents.on_agent_lost: bot
+			if out.Next == agentbridge.NextBot {    // agents.on_agent_lost: bot
 				cs.log.Warn("agent lost mid-call; the bot takes the caller back", "agent", out.Agent)
 				return out.Next, false
 			}
