@@ -707,8 +707,9 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (next string,
 			cs.setOutcome(store.OutcomeAbandoned)
 			return "", true
 		case agentbridge.ResultAgentLost:
-			cs.setOutcome(store.OutcomeTransferred) // an agent took the call, whatever happens next
-			if out.Next == agentbridge.NextBot {    // agents.on_agent_lost: bot
+			// An agent took the call, whatever happens next; agents.on_agent_lost says what that is.
+			cs.setOutcome(store.OutcomeTransferred)
+			if out.Next == agentbridge.NextBot {
 				cs.log.Warn("agent lost mid-call; the bot takes the caller back", "agent", out.Agent)
 				return out.Next, false
 			}
