@@ -3,8 +3,6 @@ package media
 import (
 	"fmt"
 	"net/netip"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -32,8 +30,6 @@ type Config struct {
 	// QueueFrames is the depth of each subscriber's frame queue (20 ms frames); a full queue drops frames.
 	// Default 50 (1 s).
 	QueueFrames int `yaml:"queue_frames"`
-	// RecordDir is where call recordings go when recording is on. Default empty: no recordings.
-	RecordDir string `yaml:"record_dir"`
 	// RTCPInterval is the time between RTCP reports. Default 5s.
 	RTCPInterval time.Duration `yaml:"rtcp_interval"`
 }
@@ -102,27 +98,4 @@ func (c Config) SDPAddr() netip.Addr {
 	}
 	a, _ := netip.ParseAddr(c.BindIP)
 	return a
-}
-
-// RecordPath is where the recording of a call goes: RecordDir/CALLID.wav with the call ID made safe for a file
-// name, or "" when recording is off.
-func (c Config) RecordPath(callID string) string {
-	if c.RecordDir == "" {
-		return ""
-	}
-	safe := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, callID)
-	safe = strings.TrimLeft(safe, ".")
-	if safe == "" {
-		safe = "call"
-	}
-	if len(safe) > 128 {
-		safe = safe[:128]
-	}
-	return filepath.Join(c.RecordDir, safe+".wav")
 }
