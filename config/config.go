@@ -59,6 +59,8 @@ type CallConfig struct {
 	BackToBot string `yaml:"back_to_bot"`
 	// back_to_bot_again: said instead of back_to_bot when the caller was sent back to the bot before on this call.
 	BackToBotAgain string `yaml:"back_to_bot_again"`
+	// back_to_bot_closed: said instead of back_to_bot outside agents.business_hours.
+	BackToBotClosed string `yaml:"back_to_bot_closed"`
 	// drain_timeout: on SIGTERM, how long current calls may go on before they are hung up ("60s").
 	DrainTimeout Duration `yaml:"drain_timeout"`
 	// voicemail: how a message is taken when no agent can take the call and agents.overflow is voicemail.
@@ -112,6 +114,8 @@ func Default() Config {
 			BackToBot:    "I'm sorry, all our colleagues are busy. Let me try to help you myself in the meantime.",
 			BackToBotAgain: "I'm sorry, there is still no colleague free to take your call. You can call again later, " +
 				"or ask me anything else.",
+			BackToBotClosed: "I'm sorry, our colleagues are not available at this time. Please call again during our " +
+				"opening hours. Until then, let me try to help you myself.",
 			DrainTimeout: Duration(60 * time.Second),
 			Voicemail: VoicemailConfig{
 				Prompt: "I'm sorry, none of our colleagues can take your call right now. Please leave your name, " +

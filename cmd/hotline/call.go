@@ -52,12 +52,15 @@ func (s *server) handleCall(ctx context.Context, c *sip.Call) {
 	for back := 0; reason != "" && ctx.Err() == nil; back++ {
 		// When no agent takes the call the overflow policy applies; it may send the caller back to the bot,
 		// who may hand over again (the second time the caller is told honestly that nobody is free still).
-		next, ended := cs.handOff(ctx, reason)
+		next, why, ended := cs.handOff(ctx, reason)
 		if ended || !cs.overflow(ctx, next) {
 			return
 		}
 		say := s.cfg.Call.BackToBot
-		if back > 0 && s.cfg.Call.BackToBotAgain != "" {
+		switch {
+		case why == agentbridge.ReasonClosed && s.cfg.Call.BackToBotClosed != "":
+			say = s.cfg.Call.BackToBotClosed
+		case back > 0 && s.cfg.Call.BackToBotAgain != "":
 			say = s.cfg.Call.BackToBotAgain
 		}
 		reason = cs.converse(ctx, cs.conv.Resume(say))
@@ -655,14 +658,15 @@ func (cs *callSession) setOutcome(o store.Outcome) {
 }
 
 // handOff puts the call through to a person. It returns ended when the call is over (the agent or the caller
-// finished it), else what the overflow policy says to do next (agentbridge.NextBot, NextVoicemail, …).
-func (cs *callSession) handOff(ctx context.Context, reason string) (next string, ended bool) {
+// finished it), else what the overflow policy says to do next (agentbridge.NextBot, NextVoicemail, …) and why
+// (agentbridge.ReasonClosed, …; "" when the agent's page was lost).
+func (cs *callSession) handOff(ctx context.Context, reason string) (next, why string, ended bool) {
 	cs.mu.Lock()
 	cs.rec.TransferReason = reason
 	cs.mu.Unlock()
 	cs.log.Info("handing the call over", "reason", reason)
 	if cs.s.bridge == nil {
-		return agentbridge.NextRefer, false
+		return agentbridge.NextRefer, "", false
 	}
 
 	updCtx, stopUpdates := context.WithCancel(ctx)
@@ -686,7 +690,7 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (next string,
 		})
 		if err != nil {
 			cs.log.Error("agent queue", "err", err)
-			return agentbridge.NextRefer, false
+			return agentbridge.NextRefer, "", false
 		}
 		cs.mu.Lock()
 		cs.rec.WaitMS += out.WaitMS
@@ -702,22 +706,22 @@ func (cs *callSession) handOff(ctx context.Context, reason string) (next string,
 			if out.Result == agentbridge.ResultCompleted {
 				_ = cs.c.Hangup(ctx)
 			}
-			return "", true
+			return "", "", true
 		case agentbridge.ResultAbandoned:
 			cs.setOutcome(store.OutcomeAbandoned)
-			return "", true
+			return "", "", true
 		case agentbridge.ResultAgentLost:
 			// An agent took the call, whatever happens next; agents.on_agent_lost says what that is.
 			cs.setOutcome(store.OutcomeTransferred)
 			if out.Next == agentbridge.NextBot {
 				cs.log.Warn("agent lost mid-call; the bot takes the caller back", "agent", out.Agent)
-				return out.Next, false
+				return out.Next, "", false
 			}
 			cs.log.Warn("agent lost mid-call; queuing the caller again", "agent", out.Agent)
 			since = out.QueuedSince
 			continue
 		default:
-			return out.Next, false
+			return out.Next, out.Reason, false
 		}
 	}
 }

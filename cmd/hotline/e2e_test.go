@@ -662,3 +662,22 @@ func TestAgentLostMidCallGivesTheCallerBackToTheBotWhenConfigured(t *testing.T) 
 		t.Fatalf("outcome %q, agent %q; want transferred, alice", rec.Outcome, rec.Agent)
 	}
 }
+
+func TestCallerAskingForAPersonOutsideOpeningHoursIsToldSo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end call")
+	}
+	// Open tomorrow only: the caller who presses 0 hears that nobody is there at this time, not that
+	// "all our colleagues are busy".
+	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
+	p := startServe(t, "agents:\n  business_hours:\n    timezone: UTC\n    days: ["+tomorrow+"]\n"+
+		"    open: \"00:00\"\n    close: \"23:59\"\n")
+	dialOK(t, p, 60*time.Second, "-dtmf", "0", "-hangup-after", "12s")
+	rec := latestCall(t, p)
+	for _, l := range rec.Transcript {
+		if l.Who == "bot" && l.Text == config.Default().Call.BackToBotClosed {
+			return
+		}
+	}
+	t.Fatalf("want back_to_bot_closed: %+v", rec.Transcript)
+}
