@@ -143,15 +143,19 @@ func (s *KBStore) Reload() error {
 	return nil
 }
 
+// failed records a failed reload. The error is logged before LastError reports it, so whoever sees the error
+// (a test, `hotline kb check` in the same process) finds the log line already written.
 func (s *KBStore) failed(err error) error {
 	s.mu.Lock()
 	repeated := s.lastErr != nil && s.lastErr.Error() == err.Error()
-	s.lastErr = err
 	s.mu.Unlock()
 	s.metrics.kbReloaded(false, 0)
 	if !repeated {
 		s.log.Error("knowledge base not reloaded; the previous version stays live", "file", s.path, "err", err)
 	}
+	s.mu.Lock()
+	s.lastErr = err
+	s.mu.Unlock()
 	return err
 }
 
