@@ -46,22 +46,22 @@ func (cs *callSession) voicemail(ctx context.Context) {
 	cs.mu.Lock()
 	msg.spoke = msg.spoke || cs.lastVoice.After(start) // a caller who hangs up right after speaking
 	cs.mu.Unlock()
-	switch {
-	case err != nil:
-		cs.log.Error("voicemail not recorded", "path", path, "err", err)
-		_ = os.Remove(path)
-		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
-		return
-	case !msg.spoke:
+	if !msg.spoke {
 		cs.log.Info("voicemail: the caller left no message", "ended_by", msg.endedBy)
 		_ = os.Remove(path)
 		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
 		return
 	}
+	// A disk that fails mid-message leaves what was written: part of a message beats none.
 	cs.mu.Lock()
 	cs.rec.Voicemail = &store.Voicemail{Path: rel, At: cs.since(start), DurationMS: msg.samples * 1000 / media.SampleRate}
 	cs.mu.Unlock()
 	cs.setOutcome(store.OutcomeTransferred)
+	if err != nil {
+		cs.log.Error("voicemail cut short: writing it failed", "path", path, "err", err)
+		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
+		return
+	}
 	cs.log.Info("voicemail recorded", "path", path, "duration_ms", msg.samples*1000/media.SampleRate, "ended_by", msg.endedBy)
 	cs.goodbye(ctx, vc.Thanks)
 }
