@@ -201,7 +201,7 @@ func tokenize(text string) []token {
 				toks = append(toks, token{kind: tokOther, start: i, end: j})
 			}
 			i = j
-		case c == ' ' || c == '-' || c == ',' || c == '.' || c == '\t':
+		case isSeparator(c):
 			// Separators: a single one between number tokens is part of the run; anything else ends it.
 			i++
 		default:
@@ -241,17 +241,18 @@ func tokenize(text string) []token {
 // them into a new "card" and mask them too: MaskCardNumbers must be idempotent, as transcripts are masked when
 // stored and again when shown.
 func reservedDigits(text string, start int) int {
-	for k := start - 1; k >= 0; k-- {
-		switch text[k] {
-		case ' ', '-', ',', '.', '\t':
-			continue
-		case '*':
-			return 4
-		}
-		return 0
+	k := start - 1
+	for k >= 0 && isSeparator(text[k]) {
+		k--
+	}
+	if k >= 0 && text[k] == '*' {
+		return 4
 	}
 	return 0
 }
+
+// isSeparator reports whether c may stand between the digit groups of one number ("4111 1111", "4111-1111").
+func isSeparator(c byte) bool { return c == ' ' || c == '-' || c == ',' || c == '.' || c == '\t' }
 
 // findCards appends to cards the token windows of run (first and last token index, in order) that are card
 // numbers: the longest card window of run, then, separately, those before and after it. Two cards said one
