@@ -161,13 +161,11 @@ func serveAudio(s Store, dataDir string, w http.ResponseWriter, r *http.Request)
 		writeError(w, http.StatusNotFound, fmt.Sprintf("call %s has no %s (none was made, or it was purged)", c.ID, r.PathValue("audio")))
 		return
 	}
-	if !filepath.IsAbs(path) {
-		if !filepath.IsLocal(path) {
-			writeError(w, http.StatusInternalServerError, fmt.Sprintf("call %s: audio path %q leaves the data directory", c.ID, path))
-			return
-		}
-		path = filepath.Join(dataDir, path)
+	if !filepath.IsAbs(path) && !filepath.IsLocal(path) {
+		writeError(w, http.StatusInternalServerError, fmt.Sprintf("call %s: audio path %q leaves the data directory", c.ID, path))
+		return
 	}
+	path = audioFile(dataDir, path)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("call %s: %s is gone from the disk", c.ID, path))

@@ -43,9 +43,7 @@ func Purge(ctx context.Context, s Store, dataDir string, cutoff time.Time, m *Me
 	recs, err := s.PurgeContent(ctx, cutoff)
 	deleted, failed := 0, 0
 	for _, p := range recs {
-		if !filepath.IsAbs(p) && dataDir != "" {
-			p = filepath.Join(dataDir, p)
-		}
+		p = audioFile(dataDir, p)
 		if rerr := os.Remove(p); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			failed++
 			log.Error("retention: deleting a recording failed", "path", p, "err", rerr)
@@ -62,4 +60,13 @@ func Purge(ctx context.Context, s Store, dataDir string, cutoff time.Time, m *Me
 			"recordings", deleted)
 	}
 	return deleted, err
+}
+
+// audioFile is where a record's audio path (Recording, Voicemail.Path) is on disk: the path itself when absolute,
+// else under dataDir, where hotline writes them.
+func audioFile(dataDir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dataDir, p)
 }
