@@ -53,8 +53,9 @@ func (cs *callSession) voicemail(ctx context.Context) {
 		return
 	}
 	// A disk that fails mid-message leaves what was written: part of a message beats none.
+	durationMS := msg.samples * 1000 / media.SampleRate
 	cs.mu.Lock()
-	cs.rec.Voicemail = &store.Voicemail{Path: rel, At: cs.since(start), DurationMS: msg.samples * 1000 / media.SampleRate}
+	cs.rec.Voicemail = &store.Voicemail{Path: rel, At: cs.since(start), DurationMS: durationMS}
 	cs.mu.Unlock()
 	cs.setOutcome(store.OutcomeTransferred)
 	if err != nil {
@@ -62,7 +63,7 @@ func (cs *callSession) voicemail(ctx context.Context) {
 		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
 		return
 	}
-	cs.log.Info("voicemail recorded", "path", path, "duration_ms", msg.samples*1000/media.SampleRate, "ended_by", msg.endedBy)
+	cs.log.Info("voicemail recorded", "path", path, "duration_ms", durationMS, "ended_by", msg.endedBy)
 	cs.goodbye(ctx, vc.Thanks)
 }
 
@@ -168,7 +169,7 @@ func (s *server) dataFile(rel string) (string, error) {
 	if !filepath.IsLocal(rel) {
 		return "", errors.New(rel + ": not a path inside the data directory")
 	}
-	path := filepath.Join(s.cfg.DataDir, rel)
+	path := s.cfg.Path(rel)
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return "", fmt.Errorf("data directory: %w", err)
 	}
