@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -325,6 +326,19 @@ func (c *Conversation) Transcript() []prosody.TranscriptLine {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]prosody.TranscriptLine{}, c.transcript...)
+}
+
+// AddLine adds to the call's one transcript a line said outside the bot's turns: the announcement, the queue's
+// announcements, the caller and the agent after the hand-off. Lines are kept in time order (a recogniser's final
+// result may arrive after a later line was added).
+func (c *Conversation) AddLine(line prosody.TranscriptLine) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := len(c.transcript)
+	for i > 0 && c.transcript[i-1].At > line.At {
+		i--
+	}
+	c.transcript = slices.Insert(c.transcript, i, line)
 }
 
 // AnsweredQuestions is how many knowledge-base answers the bot gave (for the bot_resolved outcome).

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hotline/hotline/agentbridge"
 	"github.com/hotline/hotline/asr"
+	"github.com/hotline/hotline/callflow"
 	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/media"
@@ -91,15 +92,7 @@ type server struct {
 	bot        *dialog.Bot
 	recognizer asr.Recognizer // nil when the recogniser could not start: calls degrade to DTMF and agents
 	bridge     *agentbridge.Bridge
-
-	callsMu sync.Mutex
-	calls   map[string]*callSession
-	metrics *callMetrics
-
-	// bg owns work that outlives a call's handler (waiting for an agent's wrap-up); bgCtx stops it.
-	bg     sync.WaitGroup
-	bgCtx  context.Context
-	bgStop context.CancelFunc
+	flow       *callflow.Flow // the life of each answered call
 }
 
 func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server, error) {
@@ -108,9 +101,7 @@ func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &server{cfg: cfg, common: common, log: log, reg: reg, mux: http.NewServeMux(), calls: map[string]*callSession{}}
-	s.bgCtx, s.bgStop = context.WithCancel(context.Background())
-	s.metrics = newCallMetrics(reg)
+	s := &server{cfg: cfg, common: common, log: log, reg: reg, mux: http.NewServeMux()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -162,7 +153,17 @@ func newServer(cfg config.Config, common commonFlags, log *slog.Logger) (*server
 			"user", name, "password", pass)
 	}
 
-	if s.sip, err = sip.NewServer(cfg.SIP, s.pool, s.handleCall, sip.NewMetrics(reg), log, sip.WithOnEnd(s.onCallEnd)); err != nil {
+	if s.flow, err = callflow.New(callflow.Deps{
+		Settings: callflow.Settings{
+			Call: cfg.Call, TurnTaking: cfg.Dialog.TurnTaking, Prosody: cfg.Prosody, Quality: cfg.Quality,
+			ASRDomain: cfg.ASR.Domain, DataDir: cfg.DataDir,
+		},
+		Bot: s.bot, Queue: s.bridge, Records: s.writer, Metrics: callflow.NewMetrics(reg), Log: log,
+		Recognizer: s.recognizer,
+	}); err != nil {
+		return nil, err
+	}
+	if s.sip, err = sip.NewServer(cfg.SIP, s.pool, s.flow.Handle, sip.NewMetrics(reg), log, sip.WithOnEnd(s.flow.End)); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 
@@ -212,8 +213,9 @@ func requireAuth(auth func(*http.Request) bool, h http.Handler) http.Handler {
 
 // close releases what newServer built, in reverse order.
 func (s *server) close() {
-	s.bgStop()
-	s.bg.Wait()
+	if s.flow != nil {
+		s.flow.Close()
+	}
 	if s.recognizer != nil {
 		_ = s.recognizer.Close()
 	}
@@ -329,8 +331,8 @@ loop:
 func (s *server) drain() {
 	s.ready.Store(false)
 	s.sip.Drain()
-	deadline := time.Now().Add(time.Duration(s.cfg.Call.DrainTimeout))
-	s.log.Info("draining: new calls get 503", "active_calls", s.sip.ActiveCalls(), "timeout", time.Duration(s.cfg.Call.DrainTimeout))
+	deadline := time.Now().Add(s.cfg.Call.DrainTimeout)
+	s.log.Info("draining: new calls get 503", "active_calls", s.sip.ActiveCalls(), "timeout", s.cfg.Call.DrainTimeout)
 	for s.sip.ActiveCalls() > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -6,17 +6,18 @@ import (
 	"github.com/hotline/hotline/store"
 )
 
-// callMetrics are the per-call figures only the orchestration sees: how calls end, and how long the caller
+// Metrics are the per-call figures only the call flow sees: how calls end, and how long the caller
 // waits for the bot's answer.
-type callMetrics struct {
+type Metrics struct {
 	ended        *prometheus.CounterVec
 	voiceToVoice prometheus.Histogram
 	transfers    *prometheus.CounterVec
 	voicemails   prometheus.Counter
 }
 
-func newCallMetrics(reg prometheus.Registerer) *callMetrics {
-	m := &callMetrics{
+// NewMetrics registers the call metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hotline_calls_ended_total", Help: "Calls ended, by outcome (bot_resolved, transferred, abandoned, failed).",
 		}, []string{"outcome"}),
@@ -40,7 +41,10 @@ func newCallMetrics(reg prometheus.Registerer) *callMetrics {
 }
 
 // record counts a finished call.
-func (m *callMetrics) record(c *store.Call) {
+func (m *Metrics) record(c *store.Call) {
+	if m == nil {
+		return
+	}
 	m.ended.WithLabelValues(string(c.Outcome)).Inc()
 	if c.Voicemail != nil {
 		m.voicemails.Inc()

@@ -1,9 +1,7 @@
-package main
+package callflow
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,23 +16,23 @@ import (
 // call.voicemail.end_silence after speaking, or reach call.voicemail.max_length. The recogniser keeps listening,
 // so the message's words are in the transcript for whoever calls back. A message with no speech in it is not
 // kept. Like a REFER to a PBX's voicemail, a message left counts as a transfer.
-func (cs *callSession) voicemail(ctx context.Context) {
-	vc := cs.s.cfg.Call.Voicemail
+func (cs *session) voicemail(ctx context.Context) {
+	vc := cs.f.set.Call.Voicemail
 	if err := cs.tell(ctx, vc.Prompt); err != nil {
 		return
 	}
 	if err := cs.m.Play(ctx, media.NewPCMSource(voicemailTone())); err != nil {
 		return
 	}
-	rel := filepath.Join("voicemail", cs.c.ID()+".wav")
-	path, err := cs.s.dataFile(rel)
+	rel := filepath.Join("voicemail", cs.c.ID+".wav")
+	path, err := cs.f.dataFile(rel)
 	var w *media.WAVWriter
 	if err == nil {
 		w, err = media.CreateWAV(path, media.SampleRate, 1)
 	}
 	if err != nil {
 		cs.log.Error("voicemail not recorded", "err", err)
-		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
+		cs.goodbye(ctx, cs.f.set.Call.NoAgents)
 		return
 	}
 
@@ -49,7 +47,7 @@ func (cs *callSession) voicemail(ctx context.Context) {
 	if !msg.spoke {
 		cs.log.Info("voicemail: the caller left no message", "ended_by", msg.endedBy)
 		_ = os.Remove(path)
-		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
+		cs.goodbye(ctx, cs.f.set.Call.NoAgents)
 		return
 	}
 	// A disk that fails mid-message leaves what was written: part of a message beats none.
@@ -60,7 +58,7 @@ func (cs *callSession) voicemail(ctx context.Context) {
 	cs.setOutcome(store.OutcomeTransferred)
 	if err != nil {
 		cs.log.Error("voicemail cut short: writing it failed", "path", path, "err", err)
-		cs.goodbye(ctx, cs.s.cfg.Call.NoAgents)
+		cs.goodbye(ctx, cs.f.set.Call.NoAgents)
 		return
 	}
 	cs.log.Info("voicemail recorded", "path", path, "duration_ms", durationMS, "ended_by", msg.endedBy)
@@ -76,9 +74,9 @@ type message struct {
 
 // recordMessage writes the caller's voice to w until the message ends (see voicemail). Frames come from the
 // session's bounded subscription, so a slow disk loses audio here rather than holding up the media reader.
-func (cs *callSession) recordMessage(ctx context.Context, w *media.WAVWriter, start time.Time) (message, error) {
-	vc := cs.s.cfg.Call.Voicemail
-	endSilence := time.Duration(vc.EndSilence)
+func (cs *session) recordMessage(ctx context.Context, w *media.WAVWriter, start time.Time) (message, error) {
+	vc := cs.f.set.Call.Voicemail
+	endSilence := vc.EndSilence
 	frames := cs.m.Subscribe("voicemail")
 	defer cs.m.Unsubscribe(frames)
 	// The message's words, for the transcript.
@@ -87,7 +85,7 @@ func (cs *callSession) recordMessage(ctx context.Context, w *media.WAVWriter, st
 	cs.wg.Add(1)
 	go cs.transcribeCaller(txCtx)
 
-	limit := time.NewTimer(time.Duration(vc.MaxLength))
+	limit := time.NewTimer(vc.MaxLength)
 	defer limit.Stop()
 	check := time.NewTicker(100 * time.Millisecond)
 	defer check.Stop()
@@ -101,7 +99,7 @@ func (cs *callSession) recordMessage(ctx context.Context, w *media.WAVWriter, st
 		case <-limit.C:
 			msg.endedBy = "max_length"
 			return msg, nil
-		case d, ok := <-cs.c.DTMF():
+		case d, ok := <-cs.c.Leg.DTMF():
 			if !ok {
 				msg.endedBy = "hangup"
 				return msg, nil
@@ -118,7 +116,7 @@ func (cs *callSession) recordMessage(ctx context.Context, w *media.WAVWriter, st
 			}
 			cs.mu.Lock()
 			// Keys that may be a card number are not kept (as in the call's recording).
-			muted := cs.cardGuard.Silenced(time.Since(cs.c.AnsweredAt()))
+			muted := cs.cardGuard.Silenced(time.Since(cs.c.AnsweredAt))
 			cs.mu.Unlock()
 			if muted {
 				f = silent
@@ -162,16 +160,4 @@ func voicemailTone() []int16 {
 		pcm[i] = int16(amp * g * math.Sin(2*math.Pi*1000*float64(i)/media.SampleRate))
 	}
 	return pcm
-}
-
-// dataFile returns the path of rel (relative to the data directory), creating its directory.
-func (s *server) dataFile(rel string) (string, error) {
-	if !filepath.IsLocal(rel) {
-		return "", errors.New(rel + ": not a path inside the data directory")
-	}
-	path := s.cfg.Path(rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", fmt.Errorf("data directory: %w", err)
-	}
-	return path, nil
 }

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/hotline/hotline/agentbridge"
 	"github.com/hotline/hotline/asr"
 	"github.com/hotline/hotline/media"
+	"github.com/hotline/hotline/prosody"
 	"github.com/hotline/hotline/quality"
 )
 
@@ -18,12 +19,12 @@ import (
 // activity every 10 ms on the caller's media clock. It starts with the agent's first audio packet, the moment the
 // agent took the call.
 type agentLeg struct {
-	cs      *callSession
+	cs      *session
 	frames  chan media.Frame // from the WebRTC reader goroutine; bounded, a full queue drops
 	dropped atomic.Int64
 	talking atomic.Bool
 	insp    *quality.Inspector
-	voice   *voiceTrack // owned by run
+	voice   *prosody.Stream // owned by run
 	recog   asr.Stream
 	startAt float64
 	cancel  context.CancelFunc
@@ -35,7 +36,7 @@ type agentLeg struct {
 // the agent's recogniser may wait for a decoder to load, and meanwhile the reader must go on passing the agent's
 // voice to the caller (started on the reader, it held the agent's first second or so back from the caller).
 // Packets that come before the leg is ready are not analysed.
-func (cs *callSession) agentAudioSink(ctx context.Context) (sink func(pcm []int16), stop func()) {
+func (cs *session) agentAudioSink(ctx context.Context) (sink func(pcm []int16), stop func()) {
 	var once sync.Once
 	var leg *agentLeg
 	var mu sync.Mutex
@@ -86,10 +87,10 @@ func (cs *callSession) agentAudioSink(ctx context.Context) (sink func(pcm []int1
 	return sink, stop
 }
 
-func (cs *callSession) startAgentLeg(parent context.Context) *agentLeg {
-	s := cs.s
+func (cs *session) startAgentLeg(parent context.Context) *agentLeg {
+	f := cs.f
 	ctx, cancel := context.WithCancel(parent)
-	voice, err := newVoiceTrack(s.cfg.Prosody)
+	voice, err := prosody.NewStream(f.set.Prosody)
 	if err != nil {
 		cancel()
 		cs.log.Error("agent voice analysis", "err", err)
@@ -97,10 +98,11 @@ func (cs *callSession) startAgentLeg(parent context.Context) *agentLeg {
 	}
 	agent := cs.agentName()
 	l := &agentLeg{cs: cs, frames: make(chan media.Frame, 50), voice: voice, startAt: cs.since(time.Now()), cancel: cancel}
-	insp, err := quality.NewInspector(s.cfg.Quality, cs.c.ID(), agent, l.startAt, func(a quality.Alert) {
-		s.bridge.PublishSupervisor(a)
+	q := f.deps.Queue
+	insp, err := quality.NewInspector(f.set.Quality, cs.c.ID, agent, l.startAt, func(a quality.Alert) {
+		q.PublishSupervisor(a)
 		if a.Suggestion != "" {
-			s.bridge.SendHint(cs.c.ID(), agentbridge.Hint{Phrase: a.Phrase, Instead: a.Suggestion, Note: a.Kind})
+			q.SendHint(cs.c.ID, agentbridge.Hint{Phrase: a.Phrase, Instead: a.Suggestion, Note: a.Kind})
 		}
 		cs.log.Info("quality alert", "kind", a.Kind, "severity", a.Severity, "agent", a.Agent)
 	})
@@ -110,8 +112,8 @@ func (cs *callSession) startAgentLeg(parent context.Context) *agentLeg {
 		return nil
 	}
 	l.insp = insp
-	if s.recognizer != nil {
-		st, err := s.recognizer.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID() + "/agent", SampleRate: media.SampleRate})
+	if rz := f.deps.Recognizer; rz != nil {
+		st, err := rz.NewStream(ctx, asr.StreamOptions{CallID: cs.c.ID + "/agent", SampleRate: media.SampleRate})
 		if err != nil {
 			cs.log.Warn("no recognition of the agent's words", "err", err)
 		} else {
@@ -131,9 +133,9 @@ func (cs *callSession) startAgentLeg(parent context.Context) *agentLeg {
 }
 
 // agentName is the agent who has the call now, as the bridge says.
-func (cs *callSession) agentName() string {
-	for _, a := range cs.s.bridge.Agents() {
-		if a.CallID == cs.c.ID() {
+func (cs *session) agentName() string {
+	for _, a := range cs.f.deps.Queue.Agents() {
+		if a.CallID == cs.c.ID {
 			return a.Name
 		}
 	}
@@ -152,7 +154,7 @@ func (l *agentLeg) run(ctx context.Context) {
 				return
 			}
 			l.voice.Write(f[:])
-			l.talking.Store(l.voice.speaking())
+			l.talking.Store(l.voice.Speaking())
 			if l.recog != nil {
 				_ = l.recog.Write(f[:])
 			}
