@@ -21,6 +21,16 @@ type PlayOption func(*playback)
 // of this playback was sent — the moment a call record's bot_audio_start_ms measures.
 func OnPlayStart(fn func(at time.Time)) PlayOption { return func(p *playback) { p.onStart = fn } }
 
+// PlayStartHook returns the function OnPlayStart registered among opts (nil when none), so that an in-memory
+// stand-in for a Session in another package's tests can honour it.
+func PlayStartHook(opts ...PlayOption) func(at time.Time) {
+	var p playback
+	for _, o := range opts {
+		o(&p)
+	}
+	return p.onStart
+}
+
 type playback struct {
 	ctx     context.Context
 	src     FrameSource
