@@ -206,9 +206,11 @@ func (m *fakeMedia) heardSoFar() []string {
 	return slices.Clone(m.heard)
 }
 
-// fakeSynth is the speech synthesiser behind the real dialog.Bot: each sentence becomes 60 ms of a constant
+// fakeSynth is the speech synthesiser behind the real dialog.Bot: each sentence becomes a stretch of a constant
 // sample value that names it, so the fake media can tell which sentences the caller heard.
 type fakeSynth struct {
+	sentence time.Duration // how long each sentence plays (60 ms when 0)
+
 	mu        sync.Mutex
 	sentences []string
 }
@@ -226,7 +228,11 @@ func (s *fakeSynth) Synthesize(ctx context.Context, text string) ([]int16, error
 		s.sentences = append(s.sentences, text)
 	}
 	s.mu.Unlock()
-	pcm := make([]int16, 3*media.FrameSamples)
+	d := s.sentence
+	if d == 0 {
+		d = 60 * time.Millisecond
+	}
+	pcm := make([]int16, int(d.Seconds()*media.SampleRate))
 	for k := range pcm {
 		pcm[k] = int16(sentenceMark + i)
 	}

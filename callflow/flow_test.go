@@ -78,11 +78,16 @@ func agentAnswers(agent string, q *fakeQueue, talk time.Duration) func(context.C
 	}
 }
 
+// agentAnswersLater is agentAnswers("alice") for a queue made after the setup (*q is set once the call started).
+func agentAnswersLater(q **fakeQueue, talk time.Duration) func(context.Context, int, agentbridge.QueuedCall) (agentbridge.Outcome, error) {
+	return func(ctx context.Context, n int, qc agentbridge.QueuedCall) (agentbridge.Outcome, error) {
+		return agentAnswers("alice", *q, talk)(ctx, n, qc)
+	}
+}
+
 func TestCallerAskingForAPersonIsPutThroughAndTheAgentsWrapUpIsStored(t *testing.T) {
 	var q *fakeQueue
-	c := startCall(t, setup{enqueue: func(ctx context.Context, n int, qc agentbridge.QueuedCall) (agentbridge.Outcome, error) {
-		return agentAnswers("alice", q, time.Second)(ctx, n, qc)
-	}})
+	c := startCall(t, setup{enqueue: agentAnswersLater(&q, time.Second)})
 	q = c.queue
 	c.waitHeard(c.phrases.Greeting)
 	c.say("i want to speak to a person")

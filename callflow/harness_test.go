@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ type setup struct {
 	// enqueue scripts the agent queue; n counts the hand-offs of the call from 1. Default: nobody answers,
 	// the call overflows with nothing configured (goodbye).
 	enqueue func(ctx context.Context, n int, q agentbridge.QueuedCall) (agentbridge.Outcome, error)
+	// sentence is how long each synthesised sentence plays (60 ms when 0).
+	sentence time.Duration
 	// pace is the media clock's frame period (20 ms on a real line); shorter runs audio faster than real time.
 	pace time.Duration
 }
@@ -49,6 +52,7 @@ type testCall struct {
 	dataDir string
 	hangUp  context.CancelFunc // the caller hangs up
 	done    chan struct{}      // Run returned
+	close   func()             // ends the call if need be and stops everything the test started (idempotent)
 }
 
 func startCall(t *testing.T, s setup) *testCall {
@@ -70,7 +74,7 @@ func startCall(t *testing.T, s setup) *testCall {
 	if err != nil {
 		t.Fatal(err)
 	}
-	synth := &fakeSynth{}
+	synth := &fakeSynth{sentence: s.sentence}
 	bot := dialog.New(dcfg, kb, synth, nil)
 	pace := s.pace
 	if pace == 0 {
@@ -108,7 +112,7 @@ func startCall(t *testing.T, s setup) *testCall {
 		c.flow.Run(ctx, Call{ID: c.id, SIPCallID: c.id + "@test", Caller: "sip:+15551234@127.0.0.1",
 			StartedAt: now.Add(-time.Second), AnsweredAt: now, Leg: c.leg, Media: c.media})
 	}()
-	t.Cleanup(func() {
+	c.close = sync.OnceFunc(func() {
 		cancel()
 		select {
 		case <-c.done:
@@ -118,6 +122,7 @@ func startCall(t *testing.T, s setup) *testCall {
 		stopLine()
 		c.flow.Close()
 	})
+	t.Cleanup(c.close)
 	return c
 }
 
