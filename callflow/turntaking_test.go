@@ -87,3 +87,17 @@ func TestAFinishedCallLeavesNoGoroutineBehind(t *testing.T) {
 		t.Fatalf("%d goroutines after 3 calls, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+func TestQuestionAskedDuringTheAnnouncementIsAnsweredRightAfterIt(t *testing.T) {
+	c := startCall(t, setup{sentence: 500 * time.Millisecond})
+	c.waitHeard(dialog.SplitSentences(c.cfg.Announcement)[0])
+	c.say(payBillQuestion)
+	answer := answerOf(t, "pay_bill")
+	c.waitHeard(answer)
+	rec := c.end(true)
+	// Answered, not greeted: "Hello, how can I help?" after the question sounds as if nobody listened.
+	c.heardExactly(c.cfg.Announcement, answer)
+	if len(rec.Turns) != 1 || rec.Turns[0].BotAudioStartMS == 0 {
+		t.Errorf("turns %+v, want one answered turn", rec.Turns)
+	}
+}

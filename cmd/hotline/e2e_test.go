@@ -258,59 +258,6 @@ func TestQuestionAskedDuringTheAnnouncementIsAnsweredRightAfterIt(t *testing.T) 
 	}
 }
 
-// A caller who never speaks is asked whether they are still there, twice, then the bot says goodbye and hangs
-// up; the record says abandoned (not a question the bot resolved).
-func TestSilentCallerIsPromptedThenPolitelyHungUpOn(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end call")
-	}
-	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
-	events := dialOK(t, p, 90*time.Second, "-hangup-after", "60s")
-	if h := findEvent(events, "hangup"); h == nil || h["by"] != "remote" {
-		t.Fatalf("the bot did not hang up: %v", h)
-	}
-	rec := latestCall(t, p)
-	stillThere := 0
-	for _, l := range rec.Transcript {
-		if l.Who == "caller" {
-			t.Fatalf("heard a silent caller say %q", l.Text)
-		}
-		if strings.Contains(l.Text, "still there") {
-			stillThere++
-		}
-	}
-	last := rec.Transcript[len(rec.Transcript)-1]
-	if stillThere != 2 || !strings.Contains(last.Text, "Goodbye") {
-		t.Fatalf("want two \"still there?\" prompts then goodbye: %+v", rec.Transcript)
-	}
-	if rec.Outcome != store.OutcomeAbandoned {
-		t.Fatalf("outcome %q, want abandoned", rec.Outcome)
-	}
-}
-
-// A caller who takes longer to ask than no_input_timeout is not asked "Are you still there?" while talking: the
-// silence is counted from the caller's last word, not from the end of the greeting.
-func TestLongQuestionIsNotInterruptedByTheNoInputPrompt(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end call")
-	}
-	p := startServe(t, "dialog:\n  turn_taking:\n    no_input_timeout: 2s\n")
-	// The greeting ends about 7 s after the answer; the caller starts at 8 s and talks for about 9 s.
-	caller := phoneSpeech(t, "awb", "Hi, so last week I was travelling in Spain and my phone stopped working after two days, "+
-		"I had no signal at all, and now I have got a huge bill for roaming.", 8)
-	dialOK(t, p, 90*time.Second, "-play", caller, "-hangup-after", "24s")
-	rec := latestCall(t, p)
-	for _, l := range rec.Transcript {
-		if l.Who == "caller" {
-			return
-		}
-		if strings.Contains(l.Text, "still there") {
-			t.Fatalf("the bot asked whether the caller was there while they talked: %+v", rec.Transcript)
-		}
-	}
-	t.Fatalf("the caller was not heard: %+v", rec.Transcript)
-}
-
 func TestCallerAskingForAPersonIsHandedOver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end call")
@@ -571,35 +518,6 @@ func mustReadAll(t *testing.T, r io.Reader) *bytes.Reader {
 	return bytes.NewReader(b)
 }
 
-func TestCallerAskingAgainWithNobodyFreeIsToldHonestly(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end call")
-	}
-	// Nobody is logged in and the overflow policy is the default (back to the bot). The caller presses 0, is
-	// sent back to the bot, presses 0 again: the second time they hear that nobody is free still, not the same
-	// "let me help you in the meantime" as if it were news.
-	p := startServe(t, "")
-	dialOK(t, p, 90*time.Second, "-dtmf", "0"+strings.Repeat(",", 14)+"0", "-hangup-after", "28s")
-	rec := latestCall(t, p)
-	def := config.Default().Call
-	first, again := -1, -1
-	for i, l := range rec.Transcript {
-		switch {
-		case l.Who == "bot" && l.Text == def.BackToBot && first < 0:
-			first = i
-		case l.Who == "bot" && l.Text == def.BackToBotAgain && first >= 0:
-			again = i
-		}
-	}
-	if first < 0 || again < 0 {
-		t.Fatalf("want back_to_bot, then back_to_bot_again: %+v", rec.Transcript)
-	}
-	t.Logf("transcript %+v", rec.Transcript)
-	if rec.TransferReason != "asked_for_agent" {
-		t.Fatalf("transfer_reason %q", rec.TransferReason)
-	}
-}
-
 func TestAgentLostMidCallGivesTheCallerBackToTheBotWhenConfigured(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end call")
@@ -663,21 +581,3 @@ func TestAgentLostMidCallGivesTheCallerBackToTheBotWhenConfigured(t *testing.T) 
 	}
 }
 
-func TestCallerAskingForAPersonOutsideOpeningHoursIsToldSo(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end call")
-	}
-	// Open tomorrow only: the caller who presses 0 hears that nobody is there at this time, not that
-	// "all our colleagues are busy".
-	tomorrow := strings.ToLower(time.Now().UTC().Add(24 * time.Hour).Weekday().String()[:3])
-	p := startServe(t, "agents:\n  business_hours:\n    timezone: UTC\n    days: ["+tomorrow+"]\n"+
-		"    open: \"00:00\"\n    close: \"23:59\"\n")
-	dialOK(t, p, 60*time.Second, "-dtmf", "0", "-hangup-after", "12s")
-	rec := latestCall(t, p)
-	for _, l := range rec.Transcript {
-		if l.Who == "bot" && l.Text == config.Default().Call.BackToBotClosed {
-			return
-		}
-	}
-	t.Fatalf("want back_to_bot_closed: %+v", rec.Transcript)
-}
