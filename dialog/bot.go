@@ -116,16 +116,6 @@ func (b *Bot) Prewarm(ctx context.Context) error {
 	return nil
 }
 
-// Speak synthesises text sentence by sentence and hands each sentence's 8 kHz audio to emit as soon as it
-// exists, so the first audio can go out before the rest is synthesised. It stops at the first error of emit or
-// the synthesiser, or when ctx ends (barge-in cancels it).
-func (b *Bot) Speak(ctx context.Context, text string, emit func(pcm []int16) error) error {
-	if b.synth == nil {
-		return nil
-	}
-	return Stream(ctx, b.synth, text, emit)
-}
-
 func confirmQuestion(format string, e Entry) string {
 	topic := e.Topic
 	if topic == "" {
