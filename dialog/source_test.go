@@ -69,3 +69,50 @@ func TestSpeechSourceStopsWhenCancelled(t *testing.T) {
 	}
 	t.Fatal("a cancelled source never ended")
 }
+
+// constSynth makes every sentence 100 ms of one sample value.
+type constSynth int16
+
+func (c constSynth) Synthesize(ctx context.Context, text string) ([]int16, error) {
+	pcm := make([]int16, 800)
+	for i := range pcm {
+		pcm[i] = int16(c)
+	}
+	return pcm, nil
+}
+
+func TestSpeechSourceKeepsTheLastFrameForBargeInAndSaysWhenSynthesisIsDone(t *testing.T) {
+	store, _ := NewKBStore("", nil, nil)
+	bot := New(DefaultConfig(), store, constSynth(1234), nil)
+	src := bot.NewSpeechSource(context.Background(), "One. Two.")
+	select {
+	case <-src.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("synthesis never reported done")
+	}
+	var fr, last, silence media.Frame
+	src.LastFrame(&last)
+	if last != silence {
+		t.Fatal("a last frame before anything was played")
+	}
+	n := 0
+	for ; src.ReadFrame(&fr) == nil; n++ {
+		src.LastFrame(&last)
+		if last != fr {
+			t.Fatalf("frame %d: LastFrame differs from the frame just played", n)
+		}
+	}
+	if n != 10 {
+		t.Errorf("%d frames for 200 ms of speech, want 10", n)
+	}
+	src.LastFrame(&last)
+	if last != silence {
+		t.Error("the last frame is not silence after the end")
+	}
+	var none *SpeechSource
+	last[0] = 1
+	none.LastFrame(&last)
+	if last != silence {
+		t.Error("a nil source is not silent")
+	}
+}
