@@ -185,7 +185,12 @@ func (c *testCall) end(callerHangsUp bool) store.Call {
 	c.flow.End(sip.CallEnd{ID: c.id, SIPCallID: c.id + "@test", Caller: "sip:+15551234@127.0.0.1",
 		StartedAt: time.Now().Add(-time.Minute), AnsweredAt: time.Now().Add(-time.Minute), EndedAt: time.Now(),
 		SIPStatus: 200, Cause: cause, By: by})
-	return c.records.last(c.t)
+	rec := c.records.last(c.t)
+	checkTranscript(c.t, rec) // every call: in time order, each line once
+	if rec.ID != c.id || rec.EndedAt.IsZero() || rec.EndCause != cause || rec.Outcome == "" {
+		c.t.Errorf("record id %q ended %v cause %q outcome %q", rec.ID, rec.EndedAt, rec.EndCause, rec.Outcome)
+	}
+	return rec
 }
 
 // heardExactly checks that the caller heard these prompts, every sentence, in this order, and nothing else.
@@ -217,7 +222,7 @@ func checkTranscript(t *testing.T, rec store.Call, want ...string) {
 	seen := map[string]bool{}
 	var lines []string
 	for i, l := range rec.Transcript {
-		key := fmt.Sprintf("%s|%.3f|%s", l.Who, l.At, l.Text)
+		key := fmt.Sprintf("%s|%v|%s", l.Who, l.At, l.Text) // the same line twice, not two lines alike
 		if seen[key] {
 			t.Errorf("transcript line %d is there twice: %+v", i, l)
 		}
