@@ -25,23 +25,6 @@ import (
 // which is what Enqueue gets. Audio is checked both ways: the fake microphone's 1900 Hz tone must arrive at the
 // phone, and the phone's speech must move the page's caller-level meter.
 
-// toneShare is the share of a frame's power at hz (Goertzel), 0..1.
-func toneShare(f *media.Frame, hz float64) (share, dbfs float64) {
-	k := 2 * math.Cos(2*math.Pi*hz/8000)
-	var s1, s2, total float64
-	for _, v := range f {
-		x := float64(v) / 32768
-		s := x + k*s1 - s2
-		s2, s1 = s1, s
-		total += x * x
-	}
-	if total == 0 {
-		return 0, -100
-	}
-	p := s1*s1 + s2*s2 - k*s1*s2
-	return 2 * p / (float64(len(f)) * total), 10 * math.Log10(total/float64(len(f)))
-}
-
 // browserStep is how long each step of this package's browser tests may take (Browser.Step).
 const browserStep = 20 * time.Second
 
@@ -88,7 +71,7 @@ func newPhoneLine(t *testing.T, speech []int16) *phoneLine {
 			if !l.listen.Load() {
 				continue
 			}
-			share, db := toneShare(&f, testbrowser.MicToneHz)
+			share, db := testbrowser.ToneShare(f[:], testbrowser.MicToneHz)
 			if db > -50 {
 				l.heardAnything.Add(1)
 			}

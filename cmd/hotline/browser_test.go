@@ -30,20 +30,7 @@ import (
 // toneFrame tells whether a 20 ms frame (160 samples at 8 kHz) is dominated by hz: more than half its power at
 // hz (Goertzel) and louder than -45 dBFS.
 func toneFrame(f []int16, hz float64) bool {
-	k := 2 * math.Cos(2*math.Pi*hz/8000)
-	var s1, s2, total float64
-	for _, v := range f {
-		x := float64(v) / 32768
-		s := x + k*s1 - s2
-		s2, s1 = s1, s
-		total += x * x
-	}
-	if total == 0 {
-		return false
-	}
-	p := s1*s1 + s2*s2 - k*s1*s2
-	share := 2 * p / (float64(len(f)) * total)
-	db := 10 * math.Log10(total/float64(len(f)))
+	share, db := testbrowser.ToneShare(f, hz)
 	return share > 0.5 && db > -45
 }
 

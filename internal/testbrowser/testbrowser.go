@@ -202,3 +202,22 @@ func WriteMicTone(t testing.TB, path string) {
 		t.Fatalf("writing the fake microphone %s: %v", path, err)
 	}
 }
+
+// ToneShare is how much of a frame of 8 kHz audio is the tone hz (Goertzel): the share of the frame's power at
+// hz (0..1) and the frame's level in dBFS (0 and -100 for digital silence). The tests use it to hear the fake
+// microphone's MicToneHz at the caller's end of the call.
+func ToneShare(f []int16, hz float64) (share, dbfs float64) {
+	k := 2 * math.Cos(2*math.Pi*hz/8000)
+	var s1, s2, total float64
+	for _, v := range f {
+		x := float64(v) / 32768
+		s := x + k*s1 - s2
+		s2, s1 = s1, s
+		total += x * x
+	}
+	if total == 0 {
+		return 0, -100
+	}
+	p := s1*s1 + s2*s2 - k*s1*s2
+	return 2 * p / (float64(len(f)) * total), 10 * math.Log10(total/float64(len(f)))
+}
