@@ -2,7 +2,6 @@ package agentbridge
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
@@ -26,128 +25,8 @@ import (
 // which is what Enqueue gets. Audio is checked both ways: the fake microphone's 1900 Hz tone must arrive at the
 // phone, and the phone's speech must move the page's caller-level meter.
 
-const micToneHz = 1900
-
-// artifactsDir is where screenshots go: $HOTLINE_ARTIFACTS or the system temp dir.
-func artifactsDir(t testing.TB) string {
-	dir := os.Getenv("HOTLINE_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "hotline-artifacts")
-	}
-	dir = filepath.Join(dir, "agentbridge")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("artifacts: %v", err)
-	}
-	return dir
-}
-
-// writeToneWAV writes the fake microphone: 2 s at 48 kHz, 16-bit mono, a 1900 Hz tone in 400 ms bursts with
-// short gaps (so noise suppression keeps treating it as a signal), peak -10 dBFS.
-func writeToneWAV(t testing.TB, path string) {
-	const rate = 48000
-	n := 2 * rate
-	data := make([]byte, 44+2*n)
-	copy(data[0:], "RIFF")
-	binary.LittleEndian.PutUint32(data[4:], uint32(36+2*n))
-	copy(data[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(data[16:], 16)
-	binary.LittleEndian.PutUint16(data[20:], 1)
-	binary.LittleEndian.PutUint16(data[22:], 1)
-	binary.LittleEndian.PutUint32(data[24:], rate)
-	binary.LittleEndian.PutUint32(data[28:], rate*2)
-	binary.LittleEndian.PutUint16(data[32:], 2)
-	binary.LittleEndian.PutUint16(data[34:], 16)
-	copy(data[36:], "data")
-	binary.LittleEndian.PutUint32(data[40:], uint32(2*n))
-	for i := 0; i < n; i++ {
-		pos := i % (rate / 2) // 500 ms cycle: 400 ms tone, 100 ms silence
-		env := 0.0
-		if pos < rate*4/10 {
-			env = math.Min(1, math.Min(float64(pos), float64(rate*4/10-pos))/240)
-		}
-		v := 0.316 * env * math.Sin(2*math.Pi*micToneHz*float64(i)/rate)
-		binary.LittleEndian.PutUint16(data[44+2*i:], uint16(int16(v*32767)))
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// toneShare is the share of a frame's power at hz (Goertzel), 0..1.
-func toneShare(f *media.Frame, hz float64) (share, dbfs float64) {
-	k := 2 * math.Cos(2*math.Pi*hz/8000)
-	var s1, s2, total float64
-	for _, v := range f {
-		x := float64(v) / 32768
-		s := x + k*s1 - s2
-		s2, s1 = s1, s
-		total += x * x
-	}
-	if total == 0 {
-		return 0, -100
-	}
-	p := s1*s1 + s2*s2 - k*s1*s2
-	return 2 * p / (float64(len(f)) * total), 10 * math.Log10(total/float64(len(f)))
-}
-
-// browser is a real headless Chromium driven over the DevTools protocol (started by internal/testbrowser).
-type browser struct {
-	*testbrowser.Browser
-	ctx context.Context
-}
-
-// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing wav, loopback ICE, no
-// --mute-audio) and a fresh profile.
-func startBrowser(t *testing.T, wav string) *browser {
-	t.Helper()
-	b := testbrowser.Start(t, wav)
-	return &browser{Browser: b, ctx: b.Ctx}
-}
-
-// kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
-func (br *browser) kill() { br.Kill() }
-
-func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	br.Run(t, what, 20*time.Second, actions...)
-}
-
-// value runs an action that returns something.
-func value[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	return testbrowser.Value(t, br.Browser, what, 20*time.Second, a)
-}
-
-func (br *browser) attr(t *testing.T, testid, name string) string {
-	t.Helper()
-	return value(t, br, "reading "+testid, chromedp.AttributeValue(sel(testid), name)).Value
-}
-
-func (br *browser) waitAttr(t *testing.T, testid, name string, within time.Duration, pred func(string) bool) (string, time.Duration) {
-	t.Helper()
-	start := time.Now()
-	var v string
-	for time.Since(start) < within {
-		v = br.attr(t, testid, name)
-		if pred(v) {
-			return v, time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s %s stayed %q for %v", testid, name, v, within)
-	return v, 0
-}
-
-func (br *browser) screenshot(t *testing.T, path string) {
-	t.Helper()
-	png := value(t, br, "screenshot", chromedp.FullScreenshot(100))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-}
-
-func sel(testid string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + testid + `"]`) }
+// browserStep is how long each step of this package's browser tests may take (Browser.Step).
+const browserStep = 20 * time.Second
 
 // phoneLine is the caller: two real media sessions on loopback, one for hotline's side, one for the phone.
 type phoneLine struct {
@@ -192,7 +71,7 @@ func newPhoneLine(t *testing.T, speech []int16) *phoneLine {
 			if !l.listen.Load() {
 				continue
 			}
-			share, db := toneShare(&f, micToneHz)
+			share, db := testbrowser.ToneShare(f[:], testbrowser.MicToneHz)
 			if db > -50 {
 				l.heardAnything.Add(1)
 			}
@@ -270,9 +149,9 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	testenv.Need(t, "chromium", "chromium")
 	speech, source := callerSpeech(t)
 	t.Logf("caller audio: %s", source)
-	art := artifactsDir(t)
+	art := testbrowser.ArtifactsDir(t, "agentbridge")
 	wav := filepath.Join(t.TempDir(), "mic-tone.wav")
-	writeToneWAV(t, wav)
+	testbrowser.WriteMicTone(t, wav)
 
 	h := newHarness(t, func(c *Config) {
 		c.RingTimeout = 30 * time.Second
@@ -284,15 +163,16 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	h.addAccount("agent1", "password-e2e", RoleAgent, "en")
 	line := newPhoneLine(t, speech)
 
-	br := startBrowser(t, wav)
-	br.run(t, "login",
+	br := testbrowser.Start(t, wav)
+	br.Step = browserStep
+	br.Run(t, "login",
 		chromedp.Navigate(h.srv.URL+"/"),
-		chromedp.WaitVisible(sel("login-user")),
-		chromedp.SendKeys(sel("login-user"), "agent1"),
-		chromedp.SendKeys(sel("login-pass"), "password-e2e"),
-		chromedp.Click(sel("login-submit")),
+		chromedp.WaitVisible(testbrowser.TestID("login-user")),
+		chromedp.SendKeys(testbrowser.TestID("login-user"), "agent1"),
+		chromedp.SendKeys(testbrowser.TestID("login-pass"), "password-e2e"),
+		chromedp.Click(testbrowser.TestID("login-submit")),
 	)
-	br.waitAttr(t, "presence", "data-value", 10*time.Second, func(v string) bool { return v == "available" })
+	br.WaitAttr(t, "presence", "data-value", 10*time.Second, func(v string) bool { return v == "available" })
 
 	// A call arrives with a real report.
 	report := realReport(t, "e2e-1", speech)
@@ -319,31 +199,31 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	done := make(chan result, 1)
 	go func() { out, err := h.b.Enqueue(context.Background(), q); done <- result{out, err} }()
 
-	br.run(t, "ringing card", chromedp.WaitVisible(sel("incoming")))
-	if v := br.attr(t, "call-state", "data-value"); v != "ringing" {
+	br.Run(t, "ringing card", chromedp.WaitVisible(testbrowser.TestID("incoming")))
+	if v := br.Attr(t, "call-state", "data-value"); v != "ringing" {
 		t.Errorf("call-state = %q, want ringing", v)
 	}
-	if v := br.attr(t, "emotion-state", "data-value"); v != string(report.State) {
+	if v := br.Attr(t, "emotion-state", "data-value"); v != string(report.State) {
 		t.Errorf("emotion-state = %q, want the report's %q", v, report.State)
 	}
-	if v := br.attr(t, "emotion-level", "data-value"); v != strconv.Itoa(report.Level) {
+	if v := br.Attr(t, "emotion-level", "data-value"); v != strconv.Itoa(report.Level) {
 		t.Errorf("emotion-level = %q, want %d", v, report.Level)
 	}
-	if v := br.attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
+	if v := br.Attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
 		t.Errorf("transfer-reason = %q, want asked_for_agent", v)
 	}
-	transcript := value(t, br, "transcript", chromedp.Text(sel("transcript")))
+	transcript := testbrowser.Value(t, br, "transcript", chromedp.Text(testbrowser.TestID("transcript")))
 	if !strings.Contains(transcript, "talk to a person") || !strings.Contains(transcript, "how can I help") {
 		t.Errorf("transcript on the card = %q", transcript)
 	}
 	time.Sleep(300 * time.Millisecond) // the history arrives asynchronously
-	br.screenshot(t, filepath.Join(art, "ringing-card.png"))
+	br.Screenshot(t, filepath.Join(art, "ringing-card.png"))
 
 	// Answer, then audio both ways.
 	line.listen.Store(true)
 	answeredAt := time.Now()
-	br.run(t, "answer", chromedp.Click(sel("answer")))
-	_, levelAfter := br.waitAttr(t, "caller-level", "data-db", 15*time.Second, func(v string) bool {
+	br.Run(t, "answer", chromedp.Click(testbrowser.TestID("answer")))
+	_, levelAfter := br.WaitAttr(t, "caller-level", "data-db", 15*time.Second, func(v string) bool {
 		db, err := strconv.ParseFloat(v, 64)
 		return err == nil && db > -60
 	})
@@ -353,21 +233,21 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	}
 	toneAfter := time.Since(answeredAt)
 	if line.heardTone.Load() == 0 {
-		t.Fatalf("the phone never heard the agent's %d Hz tone (frames above -50 dBFS: %d)", micToneHz, line.heardAnything.Load())
+		t.Fatalf("the phone never heard the agent's %d Hz tone (frames above -50 dBFS: %d)", testbrowser.MicToneHz, line.heardAnything.Load())
 	}
 	twoWay := max(levelAfter+time.Duration(0), toneAfter)
 	t.Logf("answer → two-way audio: %v (caller level on the page after %v, agent tone at the phone after %v)", twoWay, levelAfter, toneAfter)
 	if twoWay > 10*time.Second {
 		t.Errorf("two-way audio took %v, want well under 10 s", twoWay)
 	}
-	if v := br.attr(t, "call-state", "data-value"); v != "talking" {
+	if v := br.Attr(t, "call-state", "data-value"); v != "talking" {
 		t.Errorf("call-state = %q, want talking", v)
 	}
-	if v := br.attr(t, "presence", "data-value"); v != "busy" {
+	if v := br.Attr(t, "presence", "data-value"); v != "busy" {
 		t.Errorf("presence = %q, want busy", v)
 	}
 	// The keypad sends RFC 4733 DTMF that the phone recognises.
-	br.run(t, "keypad", chromedp.Click(sel("keypad")), chromedp.Click(sel("key-5")))
+	br.Run(t, "keypad", chromedp.Click(testbrowser.TestID("keypad")), chromedp.Click(testbrowser.TestID("key-5")))
 	select {
 	case d := <-line.phone.DTMF():
 		if d.Digit != '5' || d.Source != "rfc4733" {
@@ -376,10 +256,10 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("the phone got no DTMF from the keypad")
 	}
-	br.run(t, "close keypad", chromedp.Click(sel("keypad")))
+	br.Run(t, "close keypad", chromedp.Click(testbrowser.TestID("keypad")))
 
 	// Hold: the caller hears the hold music instead of the agent, and the agent again after resuming.
-	br.run(t, "hold", chromedp.Click(sel("hold")))
+	br.Run(t, "hold", chromedp.Click(testbrowser.TestID("hold")))
 	time.Sleep(400 * time.Millisecond)
 	line.heardTone.Store(0)
 	line.heardAnything.Store(0)
@@ -387,7 +267,7 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	if line.heardTone.Load() > 0 || line.heardAnything.Load() < 20 {
 		t.Errorf("on hold the phone heard the agent in %d frames and sound in %d of 50 frames; want music only", line.heardTone.Load(), line.heardAnything.Load())
 	}
-	br.run(t, "resume", chromedp.Click(sel("hold")))
+	br.Run(t, "resume", chromedp.Click(testbrowser.TestID("hold")))
 	resumeDeadline := time.Now().Add(5 * time.Second)
 	for line.heardTone.Load() == 0 && time.Now().Before(resumeDeadline) {
 		time.Sleep(20 * time.Millisecond)
@@ -398,10 +278,10 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 
 	// Reloading the page mid-call restores the call: the card, the state and the audio both ways.
 	reloadAt := time.Now()
-	br.run(t, "reload", chromedp.Reload())
-	br.waitAttr(t, "call-state", "data-value", 10*time.Second, func(v string) bool { return v == "talking" })
+	br.Run(t, "reload", chromedp.Reload())
+	br.WaitAttr(t, "call-state", "data-value", 10*time.Second, func(v string) bool { return v == "talking" })
 	line.heardTone.Store(0)
-	br.waitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
+	br.WaitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
 		db, err := strconv.ParseFloat(v, 64)
 		return err == nil && db > -60
 	})
@@ -415,30 +295,30 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 
 	h.b.AddTranscript("e2e-1", prosody.TranscriptLine{Who: "caller", At: 40, Text: "my parcel never arrived"})
 	h.b.UpdateReport("e2e-1", func() prosody.Report { r := report; r.Seq = 2; r.State = prosody.Angry; r.Level = 2; return r }())
-	br.waitAttr(t, "emotion-state", "data-value", 5*time.Second, func(v string) bool { return v == "angry" })
-	br.waitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
+	br.WaitAttr(t, "emotion-state", "data-value", 5*time.Second, func(v string) bool { return v == "angry" })
+	br.WaitAttr(t, "caller-level", "data-db", 10*time.Second, func(v string) bool {
 		db, err := strconv.ParseFloat(v, 64)
 		return err == nil && db > -40
 	})
-	br.screenshot(t, filepath.Join(art, "in-call.png"))
+	br.Screenshot(t, filepath.Join(art, "in-call.png"))
 	if agentVoice.Load() == 0 {
 		t.Error("the agent-audio hook got no voice")
 	}
 
 	// Hang up, wrap up.
-	br.run(t, "hang up", chromedp.Click(sel("hangup")))
+	br.Run(t, "hang up", chromedp.Click(testbrowser.TestID("hangup")))
 	res := wait(t, done, 10*time.Second)
 	if res.err != nil || res.out.Result != ResultCompleted || res.out.Next != NextNone || res.out.Agent != "agent1" ||
 		res.out.RingMS <= 0 || res.out.WaitMS < res.out.RingMS || res.out.TalkMS <= 0 {
 		t.Errorf("outcome = %+v (%v), want completed by agent1 with ring, wait and talk times", res.out, res.err)
 	}
-	br.run(t, "wrap-up",
-		chromedp.WaitVisible(sel("wrapup-submit")),
-		chromedp.SetValue(sel("disposition"), "follow_up"),
-		chromedp.SendKeys(sel("notes"), "parcel re-sent"),
+	br.Run(t, "wrap-up",
+		chromedp.WaitVisible(testbrowser.TestID("wrapup-submit")),
+		chromedp.SetValue(testbrowser.TestID("disposition"), "follow_up"),
+		chromedp.SendKeys(testbrowser.TestID("notes"), "parcel re-sent"),
 	)
-	br.screenshot(t, filepath.Join(art, "wrap-up.png"))
-	br.run(t, "save wrap-up", chromedp.Click(sel("wrapup-submit")))
+	br.Screenshot(t, filepath.Join(art, "wrap-up.png"))
+	br.Run(t, "save wrap-up", chromedp.Click(testbrowser.TestID("wrapup-submit")))
 	select {
 	case w := <-res.out.WrapUp:
 		if w.Disposition != "follow_up" || w.Notes != "parcel re-sent" {
@@ -447,31 +327,31 @@ func TestBrowserSoftphoneEndToEnd(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no wrap-up")
 	}
-	br.waitAttr(t, "presence", "data-value", 5*time.Second, func(v string) bool { return v == "available" })
-	br.waitAttr(t, "call-state", "data-value", 5*time.Second, func(v string) bool { return v == "idle" })
+	br.WaitAttr(t, "presence", "data-value", 5*time.Second, func(v string) bool { return v == "available" })
+	br.WaitAttr(t, "call-state", "data-value", 5*time.Second, func(v string) bool { return v == "idle" })
 
 	// Simplified Chinese: the words change, the machine values stay English.
-	presenceText := value(t, br, "switch to Chinese", chromedp.Evaluate[string](`(() => {
+	presenceText := testbrowser.Value(t, br, "switch to Chinese", chromedp.Evaluate[string](`(() => {
 		const l = document.getElementById("lang"); l.value = "zh"; l.dispatchEvent(new Event("change"));
 		return document.querySelector('[data-testid="presence"] option:checked').textContent; })()`))
-	if presenceText != "空闲" || br.attr(t, "presence", "data-value") != "available" {
-		t.Errorf("in Chinese the presence reads %q (data-value %q), want 空闲 and available", presenceText, br.attr(t, "presence", "data-value"))
+	if presenceText != "空闲" || br.Attr(t, "presence", "data-value") != "available" {
+		t.Errorf("in Chinese the presence reads %q (data-value %q), want 空闲 and available", presenceText, br.Attr(t, "presence", "data-value"))
 	}
 
 	// Second call: the browser dies mid-call; the caller hears the apology and is handed back, not dropped.
 	q.ID, q.Report.CallID, q.Report.Seq = "e2e-2", "e2e-2", 1
 	done2 := make(chan result, 1)
 	go func() { out, err := h.b.Enqueue(context.Background(), q); done2 <- result{out, err} }()
-	br.run(t, "ringing again", chromedp.WaitVisible(sel("incoming")))
+	br.Run(t, "ringing again", chromedp.WaitVisible(testbrowser.TestID("incoming")))
 	time.Sleep(300 * time.Millisecond)
-	br.screenshot(t, filepath.Join(art, "ringing-card-zh.png"))
+	br.Screenshot(t, filepath.Join(art, "ringing-card-zh.png"))
 	line.heardTone.Store(0)
-	br.run(t, "answer again", chromedp.Click(sel("answer")))
+	br.Run(t, "answer again", chromedp.Click(testbrowser.TestID("answer")))
 	for line.heardTone.Load() == 0 && time.Since(toneDeadline) < 30*time.Second {
 		time.Sleep(20 * time.Millisecond)
 	}
 	killedAt := time.Now()
-	br.kill()
+	br.Kill()
 	res2 := wait(t, done2, 15*time.Second)
 	t.Logf("browser killed → outcome after %v: %+v", time.Since(killedAt), res2.out)
 	if res2.out.Result != ResultAgentLost || res2.out.Next != NextRequeue || res2.out.Agent != "agent1" {

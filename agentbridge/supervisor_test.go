@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/hotline/hotline/internal/testbrowser"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/quality"
 )
@@ -91,40 +92,41 @@ func TestBrowserSupervisorSeesLiveAlerts(t *testing.T) {
 	h.addAccount("ag", "password-ag", RoleAgent)
 	h.openPage("ag", "password-ag")
 	wav := filepath.Join(t.TempDir(), "mic.wav")
-	writeToneWAV(t, wav)
-	br := startBrowser(t, wav)
+	testbrowser.WriteMicTone(t, wav)
+	br := testbrowser.Start(t, wav)
+	br.Step = browserStep
 
-	br.run(t, "login via the supervisor page",
+	br.Run(t, "login via the supervisor page",
 		chromedp.Navigate(h.srv.URL+"/supervisor"),
-		chromedp.WaitVisible(sel("login-user")),
-		chromedp.SendKeys(sel("login-user"), "sup"),
-		chromedp.SendKeys(sel("login-pass"), "password-sup"),
-		chromedp.Click(sel("login-submit")),
-		chromedp.WaitVisible(sel("alerts")),
+		chromedp.WaitVisible(testbrowser.TestID("login-user")),
+		chromedp.SendKeys(testbrowser.TestID("login-user"), "sup"),
+		chromedp.SendKeys(testbrowser.TestID("login-pass"), "password-sup"),
+		chromedp.Click(testbrowser.TestID("login-submit")),
+		chromedp.WaitVisible(testbrowser.TestID("alerts")),
 	)
-	br.waitAttr(t, "ws-state", "data-value", 10*time.Second, func(v string) bool { return v == "connected" })
-	br.run(t, "the agent's row", chromedp.WaitVisible(`[data-testid="agent-row"][data-name="ag"] [data-testid="agent-presence"][data-value="available"]`))
-	if href := br.attr(t, "reports-link", "href"); href != "/reports" {
+	br.WaitAttr(t, "ws-state", "data-value", 10*time.Second, func(v string) bool { return v == "connected" })
+	br.Run(t, "the agent's row", chromedp.WaitVisible(`[data-testid="agent-row"][data-name="ag"] [data-testid="agent-presence"][data-value="available"]`))
+	if href := br.Attr(t, "reports-link", "href"); href != "/reports" {
 		t.Errorf("reports link = %q, want /reports", href)
 	}
 
 	h.b.PublishSupervisor(quality.Alert{CallID: "call-1", Agent: "ag", At: 12.5, Kind: quality.AlertRiskyPhrase,
 		Severity: "critical", Text: "I guarantee you will get a refund", Phrase: "I guarantee",
 		Suggestion: "I will do everything I can to help"})
-	br.run(t, "the alert", chromedp.WaitVisible(`[data-testid="alert"][data-kind="risky_phrase"][data-severity="critical"]`))
-	text := value(t, br, "alert text", chromedp.Text(sel("alert")))
+	br.Run(t, "the alert", chromedp.WaitVisible(`[data-testid="alert"][data-kind="risky_phrase"][data-severity="critical"]`))
+	text := testbrowser.Value(t, br, "alert text", chromedp.Text(testbrowser.TestID("alert")))
 	for _, want := range []string{"I guarantee you will get a refund", "I will do everything I can to help", "ag"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the alert reads %q, want it to hold %q", text, want)
 		}
 	}
-	if n := br.attr(t, "alert-count", "data-value"); n != "1" {
+	if n := br.Attr(t, "alert-count", "data-value"); n != "1" {
 		t.Errorf("alert-count = %q, want 1", n)
 	}
-	br.screenshot(t, filepath.Join(artifactsDir(t), "supervisor.png"))
+	br.Screenshot(t, filepath.Join(testbrowser.ArtifactsDir(t, "agentbridge"), "supervisor.png"))
 
 	// The softphone shows a supervisor the way back to this page.
-	br.run(t, "softphone link to the supervisor page",
+	br.Run(t, "softphone link to the supervisor page",
 		chromedp.Navigate(h.srv.URL+"/"),
 		chromedp.WaitVisible(`#sup-link[href="/supervisor"]`),
 	)

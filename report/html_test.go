@@ -17,19 +17,6 @@ import (
 	"github.com/hotline/hotline/internal/testbrowser"
 )
 
-// artifactsDir is where browser screenshots are kept for people to look at: $HOTLINE_ARTIFACTS, else
-// $TMPDIR/hotline-artifacts.
-func artifactsDir(t *testing.T) string {
-	dir := os.Getenv("HOTLINE_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "hotline-artifacts")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
 func TestHTMLReportRendersNonEmptyChartsInChromium(t *testing.T) {
 	s := monthStore(t)
 	srv := httptest.NewServer(Handler(s))
@@ -69,7 +56,7 @@ func TestHTMLReportRendersNonEmptyChartsInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(artifactsDir(t), "report-month.png")
+	path := filepath.Join(testbrowser.ArtifactsDir(t, ""), "report-month.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,11 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -30,60 +27,10 @@ import (
 // Helpers for the end-to-end tests that drive the real softphone page in headless Chromium against a real
 // `hotline serve` and a real `hotline dial` caller.
 
-// micToneHz is the tone of the browser's fake microphone; the dialer must hear it once the agent answers.
-const micToneHz = 1900
-
-// e2eArtifacts is where screenshots go: $HOTLINE_ARTIFACTS/e2e, or the system temp dir's hotline-artifacts/e2e.
-func e2eArtifacts(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("HOTLINE_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "hotline-artifacts")
-	}
-	dir = filepath.Join(dir, "e2e")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatalf("artifacts directory %s: %v", dir, err)
-	}
-	return dir
-}
-
-// writeMicTone writes the fake microphone: 2 s at 48 kHz, 16-bit mono, micToneHz in 400 ms bursts with 100 ms
-// gaps (so the browser's noise suppression keeps treating it as a signal), peak -10 dBFS. Chromium loops it.
-func writeMicTone(t testing.TB, path string) {
-	t.Helper()
-	const rate = 48000
-	n := 2 * rate
-	pcm := make([]int16, n)
-	for i := range pcm {
-		pos := i % (rate / 2)
-		env := 0.0
-		if pos < rate*4/10 {
-			env = math.Min(1, math.Min(float64(pos), float64(rate*4/10-pos))/240)
-		}
-		pcm[i] = int16(0.316 * env * 32767 * math.Sin(2*math.Pi*micToneHz*float64(i)/rate))
-	}
-	if err := media.WriteWAV(path, rate, 1, pcm); err != nil {
-		t.Fatalf("writing the fake microphone %s: %v", path, err)
-	}
-}
-
 // toneFrame tells whether a 20 ms frame (160 samples at 8 kHz) is dominated by hz: more than half its power at
 // hz (Goertzel) and louder than -45 dBFS.
 func toneFrame(f []int16, hz float64) bool {
-	k := 2 * math.Cos(2*math.Pi*hz/8000)
-	var s1, s2, total float64
-	for _, v := range f {
-		x := float64(v) / 32768
-		s := x + k*s1 - s2
-		s2, s1 = s1, s
-		total += x * x
-	}
-	if total == 0 {
-		return false
-	}
-	p := s1*s1 + s2*s2 - k*s1*s2
-	share := 2 * p / (float64(len(f)) * total)
-	db := 10 * math.Log10(total/float64(len(f)))
+	share, db := testbrowser.ToneShare(f, hz)
 	return share > 0.5 && db > -45
 }
 
@@ -290,67 +237,6 @@ func (d *dialProc) wait(t *testing.T, within time.Duration) int {
 	return -1
 }
 
-// browser is a real headless Chromium driven over the DevTools protocol (started by internal/testbrowser).
-type browser struct {
-	*testbrowser.Browser
-	ctx context.Context
-}
-
-// startBrowser launches Chromium with the flags of issue 6 (fake microphone playing wav, loopback ICE, no
-// --mute-audio) and a fresh profile.
-func startBrowser(t *testing.T, wav string) *browser {
-	t.Helper()
-	b := testbrowser.Start(t, wav)
-	return &browser{Browser: b, ctx: b.Ctx}
-}
-
-// kill ends every browser process at once (SIGKILL), as when the agent's machine or tab crashes.
-func (br *browser) kill() { br.Kill() }
-
-func (br *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	br.Run(t, what, 30*time.Second, actions...)
-}
-
-// runFor is run with its own time limit (waiting for something that takes long on a busy machine).
-func (br *browser) runFor(t *testing.T, what string, within time.Duration, actions ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	br.Run(t, what, within, actions...)
-}
-
-func pageValue[T any](t *testing.T, br *browser, what string, a chromedp.Action[T]) T {
-	t.Helper()
-	return testbrowser.Value(t, br.Browser, what, 30*time.Second, a)
-}
-
-func testID(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
-
-func (br *browser) attr(t *testing.T, id, name string) string {
-	t.Helper()
-	return pageValue(t, br, "reading "+id+" "+name, chromedp.AttributeValue(testID(id), name)).Value
-}
-
-func (br *browser) text(t *testing.T, id string) string {
-	t.Helper()
-	return pageValue(t, br, "reading "+id, chromedp.Text(testID(id)))
-}
-
-// waitAttr polls the attribute until pred holds and returns the value and how long it took.
-func (br *browser) waitAttr(t *testing.T, id, name string, within time.Duration, pred func(string) bool) (string, time.Duration) {
-	t.Helper()
-	start := time.Now()
-	var v string
-	for time.Since(start) < within {
-		v = br.attr(t, id, name)
-		if pred(v) {
-			return v, time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s %s stayed %q for %v", id, name, v, within)
-	return v, 0
-}
-
 func dbAbove(limit float64) func(string) bool {
 	return func(v string) bool {
 		db, err := strconv.ParseFloat(v, 64)
@@ -358,29 +244,20 @@ func dbAbove(limit float64) func(string) bool {
 	}
 }
 
-func (br *browser) screenshot(t *testing.T, path string) {
+// softphoneLogin logs into the softphone page through its data-testid hooks and waits until the agent is
+// available.
+func softphoneLogin(t *testing.T, br *testbrowser.Browser, base, user, pass string) {
 	t.Helper()
-	png := pageValue(t, br, "screenshot", chromedp.FullScreenshot(100))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
-	fmt.Fprintf(os.Stderr, "screenshot: %s\n", path)
-}
-
-// login logs into the softphone page through its data-testid hooks and waits until the agent is available.
-func (br *browser) login(t *testing.T, base, user, pass string) {
-	t.Helper()
-	br.runFor(t, "login page", 60*time.Second,
+	br.RunWithin(t, "login page", 60*time.Second,
 		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(testID("login-user")),
+		chromedp.WaitVisible(testbrowser.TestID("login-user")),
 	)
-	br.run(t, "login",
-		chromedp.SendKeys(testID("login-user"), user),
-		chromedp.SendKeys(testID("login-pass"), pass),
-		chromedp.Click(testID("login-submit")),
+	br.Run(t, "login",
+		chromedp.SendKeys(testbrowser.TestID("login-user"), user),
+		chromedp.SendKeys(testbrowser.TestID("login-pass"), pass),
+		chromedp.Click(testbrowser.TestID("login-submit")),
 	)
-	br.waitAttr(t, "presence", "data-value", 20*time.Second, func(v string) bool { return v == "available" })
+	br.WaitAttr(t, "presence", "data-value", 20*time.Second, func(v string) bool { return v == "available" })
 }
 
 // wsAgent is a second agent speaking the softphone's WebSocket protocol directly (no browser): enough to see a

@@ -20,6 +20,7 @@ import (
 	"github.com/hotline/hotline/agentbridge"
 	"github.com/hotline/hotline/config"
 	"github.com/hotline/hotline/dialog"
+	"github.com/hotline/hotline/internal/testbrowser"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/media"
 	"github.com/hotline/hotline/store"
@@ -483,21 +484,21 @@ func TestCallerLeavesAMessageWhenNoAgentCanTakeTheCall(t *testing.T) {
 	// A supervisor sees the message on the supervisor page (real Chromium): who, the words, and a player that
 	// loads the audio.
 	addAccount(t, p.dataDir, "sam", "sam-password-1", "supervisor")
-	br := startBrowser(t, "")
+	br := testbrowser.Start(t, "")
 	base := "http://" + p.httpAddr
-	br.runFor(t, "login page", 60*time.Second,
+	br.RunWithin(t, "login page", 60*time.Second,
 		chromedp.Navigate(base+"/?next=/supervisor"),
-		chromedp.WaitVisible(testID("login-user")),
-		chromedp.SendKeys(testID("login-user"), "sam"),
-		chromedp.SendKeys(testID("login-pass"), "sam-password-1"),
-		chromedp.Click(testID("login-submit")),
+		chromedp.WaitVisible(testbrowser.TestID("login-user")),
+		chromedp.SendKeys(testbrowser.TestID("login-user"), "sam"),
+		chromedp.SendKeys(testbrowser.TestID("login-pass"), "sam-password-1"),
+		chromedp.Click(testbrowser.TestID("login-submit")),
 	)
-	br.waitAttr(t, "message-count", "data-value", 20*time.Second, func(v string) bool { return v == "1" })
-	if txt := br.text(t, "messages"); !strings.Contains(strings.ToLower(txt), "call me back") {
+	br.WaitAttr(t, "message-count", "data-value", 20*time.Second, func(v string) bool { return v == "1" })
+	if txt := br.Text(t, "messages"); !strings.Contains(strings.ToLower(txt), "call me back") {
 		t.Fatalf("the message on the supervisor page reads %q", txt)
 	}
 	// The page's player asks the API for the WAV with the supervisor's session cookie.
-	seconds := pageValue(t, br, "loading the message's audio", chromedp.Poll[float64](`(() => {
+	seconds := testbrowser.Value(t, br, "loading the message's audio", chromedp.Poll[float64](`(() => {
 		const a = document.querySelector('[data-testid="message"] audio');
 		if (!a) return 0;
 		if (a.readyState === 0 && a.networkState !== 2) a.load();
@@ -506,7 +507,7 @@ func TestCallerLeavesAMessageWhenNoAgentCanTakeTheCall(t *testing.T) {
 	if want := float64(rec.Voicemail.DurationMS) / 1000; math.Abs(seconds-want) > 0.5 {
 		t.Fatalf("the page's player says %.2f s, the message is %.2f s", seconds, want)
 	}
-	br.screenshot(t, filepath.Join(e2eArtifacts(t), "supervisor-messages.png"))
+	br.Screenshot(t, filepath.Join(testbrowser.ArtifactsDir(t, "e2e"), "supervisor-messages.png"))
 }
 
 func mustReadAll(t *testing.T, r io.Reader) *bytes.Reader {

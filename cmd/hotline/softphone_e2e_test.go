@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotline/hotline/agentbridge"
+	"github.com/hotline/hotline/internal/testbrowser"
 	"github.com/hotline/hotline/internal/testenv"
 	"github.com/hotline/hotline/prosody"
 	"github.com/hotline/hotline/store"
@@ -95,15 +96,15 @@ func saysAnyOf(text string, words ...string) bool {
 
 func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 	needE2ETools(t)
-	art := e2eArtifacts(t)
+	art := testbrowser.ArtifactsDir(t, "e2e")
 	p := startServe(t, softphoneConfig)
 	base := "http://" + p.httpAddr
 	addAccount(t, p.dataDir, "alice", "alice-e2e-pass", agentbridge.RoleAgent)
 
 	mic := filepath.Join(t.TempDir(), "mic-tone.wav")
-	writeMicTone(t, mic)
-	br := startBrowser(t, mic)
-	br.login(t, base, "alice", "alice-e2e-pass")
+	testbrowser.WriteMicTone(t, mic)
+	br := testbrowser.Start(t, mic)
+	softphoneLogin(t, br, base, "alice", "alice-e2e-pass")
 
 	script, spans := askForAPerson(t)
 	heard := filepath.Join(art, "dialer-heard.wav") // kept: what the caller heard, hold music, agent and all
@@ -111,38 +112,38 @@ func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 	answered, answeredAt := dial.waitEvent(t, "answered", 30*time.Second)
 
 	// The page rings with the report: the caller's state, why the bot handed over, what was said.
-	br.runFor(t, "the incoming-call card", 60*time.Second, chromedp.WaitVisible(testID("incoming")))
+	br.RunWithin(t, "the incoming-call card", 60*time.Second, chromedp.WaitVisible(testbrowser.TestID("incoming")))
 	ringAt := time.Now()
-	if v := br.attr(t, "call-state", "data-value"); v != "ringing" {
+	if v := br.Attr(t, "call-state", "data-value"); v != "ringing" {
 		t.Errorf("call-state = %q while the card rings, want ringing", v)
 	}
-	if v := br.attr(t, "emotion-state", "data-value"); !slices.Contains([]string{"calm", "anxious", "angry", "sad"}, v) {
+	if v := br.Attr(t, "emotion-state", "data-value"); !slices.Contains([]string{"calm", "anxious", "angry", "sad"}, v) {
 		t.Errorf("emotion-state = %q, want calm, anxious, angry or sad", v)
 	}
-	if v := br.attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
+	if v := br.Attr(t, "transfer-reason", "data-value"); v != "asked_for_agent" {
 		t.Errorf("transfer-reason = %q, want asked_for_agent", v)
 	}
-	callerSaid := pageValue(t, br, "the caller's lines on the card", chromedp.Evaluate[string](
+	callerSaid := testbrowser.Value(t, br, "the caller's lines on the card", chromedp.Evaluate[string](
 		`Array.from(document.querySelectorAll('[data-testid="transcript"] .who-caller')).map((e) => e.textContent).join(" / ")`))
 	if !saysAnyOf(callerSaid, "person", "speak", "real") {
 		t.Errorf("the card's transcript does not hold what the caller said (%q): caller lines %q, all %q",
-			"I want to speak to a real person please.", callerSaid, br.text(t, "transcript"))
+			"I want to speak to a real person please.", callerSaid, br.Text(t, "transcript"))
 	}
-	if n := pageValue(t, br, "the bot's lines on the card", chromedp.Evaluate[int](
+	if n := testbrowser.Value(t, br, "the bot's lines on the card", chromedp.Evaluate[int](
 		`document.querySelectorAll('[data-testid="transcript"] .who-bot').length`)); n < 2 {
-		t.Errorf("the card's transcript has %d bot lines, want the announcement and the greeting at least: %q", n, br.text(t, "transcript"))
+		t.Errorf("the card's transcript has %d bot lines, want the announcement and the greeting at least: %q", n, br.Text(t, "transcript"))
 	}
 	time.Sleep(500 * time.Millisecond) // the caller's history arrives just after the ring
-	br.screenshot(t, filepath.Join(art, "ringing-card.png"))
+	br.Screenshot(t, filepath.Join(art, "ringing-card.png"))
 
 	// Answer: the agent's tone goes to the caller, the caller's speech moves the page's meter.
 	clickAt := time.Now()
-	br.run(t, "answer", chromedp.Click(testID("answer")))
-	br.waitAttr(t, "call-state", "data-value", 20*time.Second, func(v string) bool { return v == "talking" })
+	br.Run(t, "answer", chromedp.Click(testbrowser.TestID("answer")))
+	br.WaitAttr(t, "call-state", "data-value", 20*time.Second, func(v string) bool { return v == "talking" })
 	talkingAfter := time.Since(clickAt)
 	// The caller speaks again from spans[1][0] seconds after the answer of the SIP call.
 	speechAt := answeredAt.Add(time.Duration(spans[1][0] * float64(time.Second)))
-	_, levelWait := br.waitAttr(t, "caller-level", "data-db", time.Until(speechAt)+30*time.Second, dbAbove(-60))
+	_, levelWait := br.WaitAttr(t, "caller-level", "data-db", time.Until(speechAt)+30*time.Second, dbAbove(-60))
 	levelAt := clickAt.Add(talkingAfter + levelWait)
 	if levelAt.Before(speechAt) {
 		// Possible only when the card rang late and the caller was already speaking, or the recogniser slow.
@@ -151,7 +152,7 @@ func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 	callerToPage := levelAt.Sub(maxTime(clickAt, speechAt))
 	// What the caller says to the agent is recognised and appears on the page as it is said.
 	callerLines := func() int {
-		return pageValue(t, br, "caller lines", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="transcript"] .who-caller').length`))
+		return testbrowser.Value(t, br, "caller lines", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="transcript"] .who-caller').length`))
 	}
 	linesAtAnswer := callerLines()
 	deadline := time.Now().Add(30 * time.Second)
@@ -159,24 +160,24 @@ func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if callerLines() <= linesAtAnswer {
-		t.Errorf("no new caller line in the page's transcript within 30 s of the caller speaking to the agent: %q", br.text(t, "transcript"))
+		t.Errorf("no new caller line in the page's transcript within 30 s of the caller speaking to the agent: %q", br.Text(t, "transcript"))
 	}
-	br.waitAttr(t, "caller-level", "data-db", 10*time.Second, dbAbove(-45)) // a moment of speech for the picture
-	br.screenshot(t, filepath.Join(art, "in-call.png"))
-	if v := br.attr(t, "presence", "data-value"); v != "busy" {
+	br.WaitAttr(t, "caller-level", "data-db", 10*time.Second, dbAbove(-45)) // a moment of speech for the picture
+	br.Screenshot(t, filepath.Join(art, "in-call.png"))
+	if v := br.Attr(t, "presence", "data-value"); v != "busy" {
 		t.Errorf("presence = %q while talking, want busy", v)
 	}
 
 	// Hang up and wrap up through the page.
-	br.run(t, "hang up", chromedp.Click(testID("hangup")))
-	br.runFor(t, "wrap-up form", 20*time.Second, chromedp.WaitVisible(testID("wrapup-submit")))
-	br.run(t, "wrap-up",
-		chromedp.SetValue(testID("disposition"), "follow_up"),
-		chromedp.SendKeys(testID("notes"), "parcel lost by the courier; re-sent by express"),
+	br.Run(t, "hang up", chromedp.Click(testbrowser.TestID("hangup")))
+	br.RunWithin(t, "wrap-up form", 20*time.Second, chromedp.WaitVisible(testbrowser.TestID("wrapup-submit")))
+	br.Run(t, "wrap-up",
+		chromedp.SetValue(testbrowser.TestID("disposition"), "follow_up"),
+		chromedp.SendKeys(testbrowser.TestID("notes"), "parcel lost by the courier; re-sent by express"),
 	)
-	br.screenshot(t, filepath.Join(art, "wrap-up.png"))
-	br.run(t, "save the wrap-up", chromedp.Click(testID("wrapup-submit")))
-	br.waitAttr(t, "presence", "data-value", 20*time.Second, func(v string) bool { return v == "available" })
+	br.Screenshot(t, filepath.Join(art, "wrap-up.png"))
+	br.Run(t, "save the wrap-up", chromedp.Click(testbrowser.TestID("wrapup-submit")))
+	br.WaitAttr(t, "presence", "data-value", 20*time.Second, func(v string) bool { return v == "available" })
 
 	// The agent's hang-up ends the caller's leg.
 	if code := dial.wait(t, 30*time.Second); code != 0 {
@@ -197,12 +198,12 @@ func TestSoftphoneAgentTakesACallerWhoAskedForAPerson(t *testing.T) {
 	scale := float64(len(pcm)) / 8000 / hungAt.Sub(answeredAt).Seconds()
 	answerOffset := clickAt.Sub(answeredAt).Seconds() * min(scale, 1)
 	margin := 2.0
-	before, _ := toneFrames(pcm, 0, int((answerOffset-margin)*8000), micToneHz)
-	after, first := toneFrames(pcm, int((answerOffset-margin)*8000), len(pcm), micToneHz)
+	before, _ := toneFrames(pcm, 0, int((answerOffset-margin)*8000), testbrowser.MicToneHz)
+	after, first := toneFrames(pcm, int((answerOffset-margin)*8000), len(pcm), testbrowser.MicToneHz)
 	t.Logf("dialer's recording: %.1f s for %.1f s of call; answer at about %.1f s; %d Hz tone frames before the answer %d, after %d",
-		float64(len(pcm))/8000, hungAt.Sub(answeredAt).Seconds(), answerOffset, micToneHz, before, after)
+		float64(len(pcm))/8000, hungAt.Sub(answeredAt).Seconds(), answerOffset, testbrowser.MicToneHz, before, after)
 	if after < 25 {
-		t.Fatalf("the dialer heard the agent's %d Hz tone in %d frames after the answer, want at least 25 (0.5 s)", micToneHz, after)
+		t.Fatalf("the dialer heard the agent's %d Hz tone in %d frames after the answer, want at least 25 (0.5 s)", testbrowser.MicToneHz, after)
 	}
 	if before > 3 {
 		t.Errorf("the tone was heard in %d frames before the answer: it is not (only) the agent's microphone", before)
@@ -286,25 +287,25 @@ func TestSoftphoneBrowserKilledMidCallRequeuesTheCaller(t *testing.T) {
 	addAccount(t, p.dataDir, "bob", "bob-e2e-pass", agentbridge.RoleAgent)
 
 	mic := filepath.Join(t.TempDir(), "mic-tone.wav")
-	writeMicTone(t, mic)
-	br := startBrowser(t, mic)
-	br.login(t, base, "alice", "alice-e2e-pass")
+	testbrowser.WriteMicTone(t, mic)
+	br := testbrowser.Start(t, mic)
+	softphoneLogin(t, br, base, "alice", "alice-e2e-pass")
 
 	script, _ := askForAPerson(t)
 	const hangupAfter = 60 * time.Second
 	dial := startDial(t, "-play", script, "-hangup-after", hangupAfter.String(), "sip:hotline@"+p.sipAddr)
 	_, answeredAt := dial.waitEvent(t, "answered", 30*time.Second)
 
-	br.runFor(t, "the incoming-call card", 60*time.Second, chromedp.WaitVisible(testID("incoming")))
-	br.run(t, "answer", chromedp.Click(testID("answer")))
-	br.waitAttr(t, "call-state", "data-value", 20*time.Second, func(v string) bool { return v == "talking" })
+	br.RunWithin(t, "the incoming-call card", 60*time.Second, chromedp.WaitVisible(testbrowser.TestID("incoming")))
+	br.Run(t, "answer", chromedp.Click(testbrowser.TestID("answer")))
+	br.WaitAttr(t, "call-state", "data-value", 20*time.Second, func(v string) bool { return v == "talking" })
 
 	// A second agent logs in while alice talks; then alice's browser dies.
 	bob := loginWSAgent(t, base, "bob", "bob-e2e-pass")
 	bob.expect(t, "hello", 10*time.Second)
 	time.Sleep(time.Second)
 	killedAt := time.Now()
-	br.kill()
+	br.Kill()
 
 	// After the grace, the caller hears the apology and the call rings at bob: re-queued, not dropped.
 	var ring struct {
