@@ -17,9 +17,10 @@
 // VoskHandler serves any Recognizer over that protocol (`hotline asr-serve`), so recognition can run elsewhere.
 //
 // The package owns decoders, their pool, endpointing and the Vosk protocol. It must not know about SIP, RTP,
-// dialogue or the knowledge base at run time: the domain model is made from plain phrases (at build time by
-// `go generate ./asr/` for the sample knowledge base, at run time through SetDomainPhrases). It never blocks the
-// caller of Stream.Write: a full queue drops frames and counts them.
+// dialogue or the knowledge base, and imports none of their packages, tests included: the domain model is made
+// from plain phrases (for the sample knowledge base at build time by internal/tools/genlm at the module root, run
+// by `go generate ./asr/`; at run time through SetDomainPhrases). It never blocks the caller of Stream.Write: a
+// full queue drops frames and counts them.
 package asr
 
 import (

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/internal/worderr"
 	"github.com/hotline/hotline/media"
 )
 
@@ -38,8 +39,8 @@ func werSet(t *testing.T, r Recognizer, ts []transcript, audio func(transcript) 
 			defer func() { <-sem }()
 			pcm, rate := audio(tr)
 			hyp := recognise(t, r, pcm, rate, domain)
-			ref := normWords(tr.text)
-			e := editDistance(ref, normWords(hyp.Text))
+			ref := worderr.Words(tr.text)
+			e := worderr.Count(ref, worderr.Words(hyp.Text))
 			res[i] = out{e, len(ref)}
 			if verbose {
 				t.Logf("  %-20s %5.1f%%  %s", tr.name, 100*float64(e)/float64(len(ref)), hyp.Text)

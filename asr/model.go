@@ -13,7 +13,7 @@ import (
 
 // The derived model files (see model/NOTES.md for what each was made from).
 //
-//go:generate go run ./internal/tools/genlm -o model
+//go:generate go run ../internal/tools/genlm -o model
 var (
 	//go:embed model/telephone.bwe
 	telephoneMap []byte

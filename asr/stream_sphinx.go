@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hotline/hotline/asr/internal/bwe"
@@ -29,22 +28,16 @@ var (
 // prerollChunks of 20 ms are kept while nobody speaks and fed to the decoder when speech starts (300 ms).
 const prerollChunks = 15
 
-// sphinxStream is one embedded-engine stream: a goroutine owning a pooled decoder, fed through a bounded queue.
+// sphinxStream is one embedded-engine stream: a goroutine owning a pooled decoder, fed through a frameQueue.
+// Close flushes the queued audio, finalises speech in progress and returns the decoder to the pool.
 type sphinxStream struct {
-	e       *Embedded
-	d       *decoder
-	opts    StreamOptions
-	log     *slog.Logger
-	ctx     context.Context
-	cancel  context.CancelFunc
-	results chan Result
-	done    chan struct{}
-
-	mu     sync.Mutex
-	closed bool
-	queue  chan []int16
-	free   chan []int16
-	err    error
+	*frameQueue
+	e      *Embedded
+	d      *decoder
+	opts   StreamOptions
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	// Owned by the goroutine.
 	workRate int            // 8000 (telephone path) or 16000 (wideband)
@@ -81,14 +74,10 @@ func newSphinxStream(ctx context.Context, e *Embedded, d *decoder, opts StreamOp
 	if rate <= 0 {
 		rate = 8000
 	}
-	s := &sphinxStream{e: e, d: d, opts: opts, results: make(chan Result, 32), done: make(chan struct{}),
-		queue: make(chan []int16, e.cfg.QueueFrames), free: make(chan []int16, e.cfg.QueueFrames)}
+	s := &sphinxStream{frameQueue: newFrameQueue(e.cfg.QueueFrames, rate/50, opts.Offline), e: e, d: d, opts: opts}
 	s.log = e.log
 	if opts.CallID != "" {
 		s.log = e.log.With("call_id", opts.CallID)
-	}
-	for i := 0; i < e.cfg.QueueFrames; i++ {
-		s.free <- make([]int16, 0, rate/50)
 	}
 	s.workRate = 16000
 	if rate < 16000 {
@@ -124,46 +113,14 @@ func newSphinxStream(ctx context.Context, e *Embedded, d *decoder, opts StreamOp
 	return s
 }
 
-func (s *sphinxStream) Results() <-chan Result { return s.results }
-
 // Write queues a copy of frame; it drops the frame (and counts it) when the queue is full.
 func (s *sphinxStream) Write(frame []int16) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.ctx.Err() != nil {
-		return ErrClosed
-	}
-	if s.opts.Offline {
-		select {
-		case buf := <-s.free:
-			s.queue <- append(buf[:0], frame...)
-		case <-s.ctx.Done():
-			return ErrClosed
-		}
-		return nil
-	}
-	select {
-	case buf := <-s.free:
-		s.queue <- append(buf[:0], frame...)
-	default:
+	dropped, _, err := s.put(s.ctx, frame)
+	if dropped {
 		s.e.dropCount.Add(1)
 		s.e.metrics.dropped()
 	}
-	return nil
-}
-
-// Close flushes the queued audio, finalises speech in progress and returns the decoder to the pool.
-func (s *sphinxStream) Close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.queue)
-	}
-	s.mu.Unlock()
-	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+	return err
 }
 
 func (s *sphinxStream) loop(stop func() bool) {
@@ -185,7 +142,7 @@ func (s *sphinxStream) loop(stop func() bool) {
 			}
 			s.fail(fmt.Errorf("asr: stream %s: %w", s.opts.CallID, s.ctx.Err()))
 			return
-		case f, ok := <-s.queue:
+		case f, ok := <-s.frames():
 			if !ok {
 				if s.inUtt {
 					if err := s.finish(false); err != nil {
@@ -195,7 +152,7 @@ func (s *sphinxStream) loop(stop func() bool) {
 				return
 			}
 			err := s.process(f)
-			s.free <- f
+			s.recycle(f)
 			if err != nil {
 				s.fail(err)
 				s.drain()
@@ -208,16 +165,6 @@ func (s *sphinxStream) loop(stop func() bool) {
 // drain returns queued buffers after a failure so Write keeps not blocking.
 func (s *sphinxStream) drain() {
 	s.cancel()
-}
-
-func (s *sphinxStream) fail(err error) {
-	s.mu.Lock()
-	s.err = err
-	s.mu.Unlock()
-	select {
-	case s.results <- Result{Final: true, Err: err}:
-	default:
-	}
 }
 
 // process resamples a frame to the working rate and runs it through in 20 ms chunks.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/internal/worderr"
 )
 
 func TestRealRecordingsThroughThePhoneLineAreRecognised(t *testing.T) {
@@ -29,8 +30,8 @@ func TestRealRecordingsThroughThePhoneLineAreRecognised(t *testing.T) {
 				}
 			}
 			res := recognise(t, r, phoneLine(t, filepath.Join(dir, tc.name+".wav")), 8000, false)
-			refW := normWords(ref)
-			wer := float64(editDistance(refW, normWords(res.Text))) / float64(len(refW))
+			refW := worderr.Words(ref)
+			wer := float64(worderr.Count(refW, worderr.Words(res.Text))) / float64(len(refW))
 			t.Logf("WER %.0f%%: %q", 100*wer, res.Text)
 			if wer > tc.maxWER {
 				t.Errorf("WER %.0f%% above the generous bound %.0f%%: %q", 100*wer, 100*tc.maxWER, res.Text)
@@ -232,12 +233,12 @@ func TestOddSampleRatesAreConvertedNotRefused(t *testing.T) {
 	dir := testenv.SharedAudio(t, "asr")
 	r := testRecognizer(t)
 	wide := wideband(t, filepath.Join(dir, "arctic_aew_a0003.wav"))
-	ref := normWords("For the twentieth time that evening the two men shook hands.")
+	ref := worderr.Words("For the twentieth time that evening the two men shook hands.")
 	for _, rate := range []int{11025, 22050, 44100} {
 		t.Run(strings.TrimSpace(time.Duration(rate).String()), func(t *testing.T) {
 			pcm := resampleForTest(wide, 16000, rate)
 			res := recognise(t, r, pcm, rate, false)
-			wer := float64(editDistance(ref, normWords(res.Text))) / float64(len(ref))
+			wer := float64(worderr.Count(ref, worderr.Words(res.Text))) / float64(len(ref))
 			if wer > 0.6 {
 				t.Errorf("at %d Hz: WER %.0f%%: %q", rate, 100*wer, res.Text)
 			}

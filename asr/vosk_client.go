@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -57,14 +58,10 @@ func (v *Vosk) NewStream(ctx context.Context, opts StreamOptions) (Stream, error
 	if opts.SampleRate <= 0 {
 		opts.SampleRate = 8000
 	}
-	s := &voskStream{v: v, opts: opts, results: make(chan Result, 32), done: make(chan struct{}),
-		queue: make(chan []int16, v.cfg.QueueFrames), free: make(chan []int16, v.cfg.QueueFrames)}
+	s := &voskStream{frameQueue: newFrameQueue(v.cfg.QueueFrames, opts.SampleRate/50, opts.Offline), v: v, opts: opts}
 	s.log = v.log
 	if opts.CallID != "" {
 		s.log = v.log.With("call_id", opts.CallID)
-	}
-	for i := 0; i < v.cfg.QueueFrames; i++ {
-		s.free <- make([]int16, 0, opts.SampleRate/50)
 	}
 	conn, err := s.dial(ctx)
 	if err != nil {
@@ -79,66 +76,32 @@ func (v *Vosk) NewStream(ctx context.Context, opts StreamOptions) (Stream, error
 	return s, nil
 }
 
+// voskStream is one vosk-engine stream: a goroutine sending what its frameQueue holds over one connection at a
+// time. Close sends the audio still queued and the end of the stream, and waits for the final result.
 type voskStream struct {
-	v       *Vosk
-	opts    StreamOptions
-	log     *slog.Logger
-	ctx     context.Context
-	cancel  context.CancelFunc
-	results chan Result
-	done    chan struct{}
+	*frameQueue
+	v      *Vosk
+	opts   StreamOptions
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	queue  chan []int16
-	free   chan []int16
-	err    error
-
-	eof     bool
-	sent    int64 // samples sent on earlier connections (word times continue across reconnects)
+	eof     atomic.Bool // the end-of-stream message was sent
+	sent    int64       // samples sent on earlier connections (word times continue across reconnects)
 	partial string
 }
 
-func (s *voskStream) Results() <-chan Result { return s.results }
-
+// Write queues a copy of frame; it drops the frame (and counts it) when the queue is full. After a failure it
+// returns the error the stream ended with (ErrUnavailable, ErrBusy, ...) rather than ErrClosed.
 func (s *voskStream) Write(frame []int16) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.ctx.Err() != nil {
-		if s.err != nil {
-			return s.err
-		}
-		return ErrClosed
+	dropped, failure, err := s.put(s.ctx, frame)
+	if failure != nil {
+		return failure
 	}
-	if s.opts.Offline {
-		select {
-		case buf := <-s.free:
-			s.queue <- append(buf[:0], frame...)
-		case <-s.ctx.Done():
-			return ErrClosed
-		}
-		return nil
-	}
-	select {
-	case buf := <-s.free:
-		s.queue <- append(buf[:0], frame...)
-	default:
+	if dropped {
 		s.v.metrics.dropped()
 	}
-	return nil
-}
-
-func (s *voskStream) Close() error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.queue)
-	}
-	s.mu.Unlock()
-	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+	return err
 }
 
 func (s *voskStream) dial(ctx context.Context) (*websocket.Conn, error) {
@@ -265,7 +228,7 @@ func (s *voskStream) session(conn *websocket.Conn) (finished bool, err error) {
 					}
 				}
 			}
-			if m.Text != nil && s.isEOFSent() {
+			if m.Text != nil && s.eof.Load() {
 				close(gotFinal)
 				return
 			}
@@ -289,9 +252,9 @@ func (s *voskStream) session(conn *websocket.Conn) (finished bool, err error) {
 			if stalled {
 				return false, fmt.Errorf("no answer within %s", timeout)
 			}
-		case f, ok := <-s.queue:
+		case f, ok := <-s.frames():
 			if !ok {
-				s.setEOFSent()
+				s.eof.Store(true)
 				conn.SetWriteDeadline(time.Now().Add(timeout))
 				if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"eof" : 1}`)); err != nil {
 					return false, err
@@ -312,7 +275,7 @@ func (s *voskStream) session(conn *websocket.Conn) (finished bool, err error) {
 				buf = binary.LittleEndian.AppendUint16(buf, uint16(v))
 			}
 			n := len(f)
-			s.free <- f
+			s.recycle(f)
 			mu.Lock()
 			if outstanding == 0 {
 				lastReply = time.Now()
@@ -325,27 +288,5 @@ func (s *voskStream) session(conn *websocket.Conn) (finished bool, err error) {
 			}
 			s.sent += int64(n)
 		}
-	}
-}
-
-func (s *voskStream) setEOFSent() {
-	s.mu.Lock()
-	s.eof = true
-	s.mu.Unlock()
-}
-
-func (s *voskStream) isEOFSent() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.eof
-}
-
-func (s *voskStream) fail(err error) {
-	s.mu.Lock()
-	s.err = err
-	s.mu.Unlock()
-	select {
-	case s.results <- Result{Final: true, Err: err}:
-	default:
 	}
 }

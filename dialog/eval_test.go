@@ -306,10 +306,18 @@ func (s *spokenLine) hear(t *testing.T, i int, text string) (string, asr.Result,
 // phoneLine passes 8 kHz PCM through the simulated G.711 line of ../shared/audio/README.md.
 func phoneLine(t testing.TB, dir string, pcm []int16) []int16 {
 	t.Helper()
-	in, band, line, back := filepath.Join(dir, "in.wav"), filepath.Join(dir, "band.wav"), filepath.Join(dir, "line.wav"), filepath.Join(dir, "back.wav")
+	in := filepath.Join(dir, "in.wav")
 	if err := media.WriteWAV(in, dialog.Rate, 1, pcm); err != nil {
 		t.Fatal(err)
 	}
+	return phoneLineWAV(t, dir, in)
+}
+
+// phoneLineWAV passes a recording (at any rate) through the simulated G.711 line and returns it at 8 kHz; dir
+// holds the intermediate files.
+func phoneLineWAV(t testing.TB, dir, in string) []int16 {
+	t.Helper()
+	band, line, back := filepath.Join(dir, "band.wav"), filepath.Join(dir, "line.wav"), filepath.Join(dir, "back.wav")
 	for _, args := range [][]string{
 		{"-D", in, "-r", "8000", "-c", "1", "-b", "16", band, "sinc", "300-3400"},
 		{"-D", band, "-e", "u-law", line},

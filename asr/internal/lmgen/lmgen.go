@@ -1,7 +1,8 @@
 // Package lmgen turns phrase lists into what the recogniser's domain model needs: words as PocketSphinx's dictionary
 // spells them (lower case, numbers as words, hyphenated compounds split when the dictionary lacks them) and a
-// trigram language model in ARPA format with absolute-discount back-off. It is used at build time (go generate)
-// and by tests; it must not read files or call programs itself.
+// trigram language model in ARPA format with absolute-discount back-off. It is used through asr.BuildDomainModel,
+// at build time (`go generate ./asr/`, which runs internal/tools/genlm at the module root) and at run time
+// (SetDomainPhrases); it must not read files or call programs itself.
 package lmgen
 
 import (

@@ -1,8 +1,9 @@
 //go:build eval
 
-package asr
+package dialog_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,18 +11,24 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hotline/hotline/asr"
 	"github.com/hotline/hotline/dialog"
 	"github.com/hotline/hotline/internal/testenv"
+	"github.com/hotline/hotline/internal/worderr"
+	"github.com/hotline/hotline/media"
 	"gopkg.in/yaml.v3"
 )
 
 // TestEvalQuestions synthesises the test questions (testdata/questions.yaml) with flite voices kal, awb, rms and
 // slt in turn, passes them through the phone line, recognises them with the domain and the general model, and
-// prints WER, keyword recall and (with package dialog's matcher) intent accuracy next to the accuracy on the
-// reference text.
+// prints WER, keyword recall and (with this package's matcher) intent accuracy next to the accuracy on the
+// reference text. It lives here, not in package asr, because it scores the recogniser and the matcher together
+// (asr must not depend on dialog). The ASR_* variables tune the recogniser (see questionsRecognizer) and the run.
 func TestEvalQuestions(t *testing.T) {
 	testenv.Need(t, "flite", "flite")
+	testenv.Need(t, "sox", "sox")
 	root := testenv.ModuleRoot(t)
 	file := filepath.Join(root, "testdata", "questions.yaml")
 	if f := os.Getenv("HOTLINE_QUESTIONS"); f != "" {
@@ -45,7 +52,7 @@ func TestEvalQuestions(t *testing.T) {
 		t.Fatal(err)
 	}
 	bot := dialog.New(dialog.DefaultConfig(), dialog.NewKBStoreFrom(kb), nil, nil)
-	r := testRecognizer(t)
+	r := questionsRecognizer(t)
 	voices := []string{"kal", "awb", "rms", "slt"}
 	if v := os.Getenv("ASR_EVAL_VOICES"); v != "" {
 		voices = strings.Fields(v) // e.g. "slt kal rms awb", the end-to-end evaluation's order
@@ -54,7 +61,7 @@ func TestEvalQuestions(t *testing.T) {
 	if os.Getenv("ASR_EVAL_DOMAIN_ONLY") != "" {
 		models = models[:1]
 	}
-	dir := t.TempDir()
+	dir, lineDir := t.TempDir(), t.TempDir()
 	type score struct{ e, n, kw, kwN, ok, okRef, intents, callOK, callOKNoConf, all int }
 	scores := map[bool]*score{true: {}, false: {}}
 	var mu sync.Mutex
@@ -66,7 +73,7 @@ func TestEvalQuestions(t *testing.T) {
 		if out, err := exec.Command("flite", "-voice", voice, "-t", q.Text, "-o", wav).CombinedOutput(); err != nil {
 			t.Fatalf("flite: %v: %s", err, out)
 		}
-		pcm, rate := phoneLine(t, wav), 8000
+		pcm, rate := phoneLineWAV(t, lineDir, wav), 8000
 		if os.Getenv("ASR_EVAL_WIDEBAND") != "" { // no phone line: what the line itself costs
 			pcm, rate = wideband(t, wav), 16000
 		}
@@ -80,13 +87,13 @@ func TestEvalQuestions(t *testing.T) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				hyp := recognise(t, r, pcm, rate, domain)
-				ref := normWords(q.Text)
-				hw := normWords(hyp.Text)
+				ref := worderr.Words(q.Text)
+				hw := worderr.Words(hyp.Text)
 				kw, kwN := keywordRecall(ref, hw)
 				mu.Lock()
 				defer mu.Unlock()
 				s := scores[domain]
-				s.e += editDistance(ref, hw)
+				s.e += worderr.Count(ref, hw)
 				s.n += len(ref)
 				s.kw += kw
 				s.kwN += kwN
@@ -132,6 +139,53 @@ func TestEvalQuestions(t *testing.T) {
 			len(qf.Questions), name, 100*float64(s.e)/float64(s.n), s.e, s.n, 100*float64(s.kw)/float64(s.kwN),
 			100*float64(s.ok)/float64(s.intents), s.ok, s.intents, 100*float64(s.okRef)/float64(s.intents))
 	}
+}
+
+// questionsRecognizer is an embedded recogniser with up to 4 streams, tuned by ASR_DOMAIN_WEIGHT (domain-model
+// weight), ASR_VOCAB (vocabulary size, 0 for the whole dictionary) and ASR_DECODER_ARGS (extra PocketSphinx
+// arguments, e.g. "-lw 8").
+func questionsRecognizer(t *testing.T) *asr.Embedded {
+	t.Helper()
+	cfg := asr.DefaultConfig()
+	cfg.MaxStreams = 4
+	if v := os.Getenv("ASR_DOMAIN_WEIGHT"); v != "" {
+		cfg.DomainWeight, _ = strconv.ParseFloat(v, 64)
+	}
+	if v := os.Getenv("ASR_VOCAB"); v != "" {
+		cfg.Vocabulary, _ = strconv.Atoi(v)
+	}
+	if a := os.Getenv("ASR_DECODER_ARGS"); a != "" {
+		cfg.DecoderArgs = strings.Fields(a)
+	}
+	r, err := asr.NewEmbedded(cfg, nil, nil)
+	if err != nil {
+		t.Fatalf("embedded recogniser: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// recognise runs one recording through a stream of r as fast as it takes it (ASR_NOENDPOINT: one utterance,
+// no end-of-turn detection).
+func recognise(t testing.TB, r asr.Recognizer, pcm []int16, rate int, domain bool) asr.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := asr.TranscribeWith(ctx, r, pcm, asr.StreamOptions{SampleRate: rate, Domain: domain, NoEndpoint: os.Getenv("ASR_NOENDPOINT") != ""})
+	if err != nil {
+		t.Fatalf("transcribe: %v", err)
+	}
+	return res
+}
+
+// wideband reads a recording at 16 kHz.
+func wideband(t testing.TB, path string) []int16 {
+	t.Helper()
+	f, err := media.ReadWAV(path, 16000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asr.PCM16(f)
 }
 
 // keywordRecall counts the reference's content words (not stop words) found in the hypothesis.
