@@ -24,9 +24,11 @@ type Flow struct {
 
 	// bg owns work that may outlive a call's Run: a decoder still loading, a sentence still being synthesised,
 	// the wait for the agent's wrap-up. bgCtx stops what can be stopped; Close waits for all of it.
-	bg     sync.WaitGroup
-	bgCtx  context.Context
-	bgStop context.CancelFunc
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgStop   context.CancelFunc
+	bgMu     sync.Mutex
+	bgClosed bool // Close has begun: no new background work may join bg
 }
 
 // New makes a Flow. deps.Bot and deps.Records must not be nil.
@@ -53,13 +55,24 @@ func (f *Flow) Handle(ctx context.Context, c *sip.Call) {
 
 // Close stops the work calls left behind (a wrap-up still awaited is given up) and waits for it to end.
 func (f *Flow) Close() {
+	f.bgMu.Lock()
+	f.bgClosed = true
+	f.bgMu.Unlock()
 	f.bgStop()
 	f.bg.Wait()
 }
 
-// background runs fn as work that may outlive a call (see Flow.bg).
+// background runs fn as work that may outlive a call (see Flow.bg). Once Close has begun (a call still ending
+// at shutdown), fn runs on the caller's goroutine instead: bg's Wait may not see a new Add.
 func (f *Flow) background(fn func()) {
+	f.bgMu.Lock()
+	if f.bgClosed {
+		f.bgMu.Unlock()
+		fn()
+		return
+	}
 	f.bg.Add(1)
+	f.bgMu.Unlock()
 	go func() {
 		defer f.bg.Done()
 		fn()
