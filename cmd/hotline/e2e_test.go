@@ -581,4 +581,3 @@ func TestAgentLostMidCallGivesTheCallerBackToTheBotWhenConfigured(t *testing.T) 
 		t.Fatalf("outcome %q, agent %q; want transferred, alice", rec.Outcome, rec.Agent)
 	}
 }
-
