@@ -18,6 +18,10 @@
 // the echo reference for barge-in); the call has one transcript, the dialog.Conversation's, to which lines said
 // outside the bot's turns (the announcement, the queue's words, caller and agent after the hand-off) are added.
 //
+// Time: the flow reads the time package (timers for no-input, voicemail and live updates; time.Now for the
+// record's turn timings) rather than a clock of its own: its tests run each call in a testing/synctest bubble,
+// which gives every one of those a virtual clock, so minutes of a call's timing are tested in milliseconds.
+//
 // Goroutines: Run's call owns a few per call (the listener, the live report updates, the agent leg), all stopped
 // before Run returns; the Flow owns what may outlive Run (a decoder still loading, a sentence still being
 // synthesised, the wait for the agent's wrap-up), stopped by Close.

@@ -30,29 +30,37 @@ type setup struct {
 	enqueue func(ctx context.Context, n int, q agentbridge.QueuedCall) (agentbridge.Outcome, error)
 	// sentence is how long each synthesised sentence plays (60 ms when 0).
 	sentence time.Duration
+	// patience is how long the test waits for what it expects (8 s when 0); a call in virtual time may
+	// take minutes of its clock.
+	patience time.Duration
 	// pace is the media clock's frame period (20 ms on a real line); shorter runs audio faster than real time.
 	pace time.Duration
 }
 
 // testCall is one call driven in-process through a Flow with fakes of every dependency but the bot's dialogue,
 // which is the real dialog.Bot over the embedded sample knowledge base (its synthesiser is the fake).
+//
+// Tests start calls inside synctest.Test: every timer, ticker and sleep of the flow, its fakes and the test is on
+// the bubble's clock, which jumps ahead whenever every goroutine in it waits. A 20 ms media clock, an 8 s no-input
+// timeout or a 2 minute voicemail take no real time, and a busy machine cannot make a timeout fire early.
 type testCall struct {
-	t       *testing.T
-	id      string
-	flow    *Flow
-	cfg     Config
-	phrases dialog.Phrases
-	empathy map[string]dialog.StrategyPhrases
-	synth   *fakeSynth
-	leg     *fakeLeg
-	media   *fakeMedia
-	recog   *fakeRecognizer
-	queue   *fakeQueue
-	records *fakeRecords
-	dataDir string
-	hangUp  context.CancelFunc // the caller hangs up
-	done    chan struct{}      // Run returned
-	close   func()             // ends the call if need be and stops everything the test started (idempotent)
+	t        *testing.T
+	id       string
+	flow     *Flow
+	cfg      Config
+	phrases  dialog.Phrases
+	empathy  map[string]dialog.StrategyPhrases
+	synth    *fakeSynth
+	leg      *fakeLeg
+	media    *fakeMedia
+	recog    *fakeRecognizer
+	queue    *fakeQueue
+	records  *fakeRecords
+	dataDir  string
+	hangUp   context.CancelFunc // the caller hangs up
+	done     chan struct{}      // Run returned
+	close    func()             // ends the call if need be and stops everything the test started (idempotent)
+	patience time.Duration
 }
 
 func startCall(t *testing.T, s setup) *testCall {
@@ -84,7 +92,10 @@ func startCall(t *testing.T, s setup) *testCall {
 		t: t, id: fmt.Sprintf("call-%d", time.Now().UnixNano()), cfg: cfg, phrases: dcfg.Phrases, empathy: dcfg.Empathy,
 		synth: synth, media: &fakeMedia{synth: synth, framePeriod: pace, direction: media.SendRecv},
 		recog: newFakeRecognizer(), records: &fakeRecords{saved: make(chan struct{}, 1)},
-		dataDir: t.TempDir(), done: make(chan struct{}),
+		dataDir: t.TempDir(), done: make(chan struct{}), patience: s.patience,
+	}
+	if c.patience == 0 {
+		c.patience = 8 * time.Second
 	}
 	c.recog.err = s.recogErr
 	deps := Deps{
@@ -136,7 +147,7 @@ func overflowTo(next, reason string) func(context.Context, int, agentbridge.Queu
 // waitFor polls cond until it holds, failing the test after a few seconds.
 func (c *testCall) waitFor(what string, cond func() bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(8 * time.Second)
+	deadline := time.Now().Add(c.patience)
 	for !cond() {
 		if time.Now().After(deadline) {
 			c.t.Fatalf("timed out waiting for %s; the caller heard %q", what, c.media.heardSoFar())
@@ -173,7 +184,7 @@ func (c *testCall) end(callerHangsUp bool) store.Call {
 	}
 	select {
 	case <-c.done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(c.patience):
 		c.t.Fatalf("the call did not end; the caller heard %q", c.media.heardSoFar())
 	}
 	cause, by := "remote_bye", "remote"
