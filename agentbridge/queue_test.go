@@ -366,41 +366,43 @@ func TestPageLostMidCall(t *testing.T) {
 			t.Errorf("outcome = %+v, want completed", res.out)
 		}
 	})
-	t.Run("not coming back re-queues the caller after the apology", func(t *testing.T) {
-		said := make(chan string, 4)
-		h := newHarness(t, func(c *Config) { c.ReconnectGrace = 500 * time.Millisecond }, Hooks{})
-		h.addAccount("ann", "password1", RoleAgent)
-		p := h.openPage("ann", "password1")
-		m := &recMedia{}
-		ch := make(chan result, 1)
-		go func() {
-			out, err := h.b.Enqueue(context.Background(), QueuedCall{ID: "c1", Media: m,
-				Say: func(ctx context.Context, text string) error { said <- text; return nil }})
-			ch <- result{out, err}
-		}()
-		var r ringData
-		p.expect("ring", 5*time.Second, &r)
-		p.send(map[string]any{"type": "answer", "call_id": "c1", "offer_id": r.OfferID})
-		p.expect("rtc_offer", 5*time.Second)
-		before := m.sent.Load()
-		p.ws.Close()
-		time.Sleep(300 * time.Millisecond)
-		if m.sent.Load() <= before {
-			t.Errorf("the caller heard nothing while the agent was gone")
-		}
-		res := wait(t, ch, 5*time.Second)
-		if res.out.Result != ResultAgentLost || res.out.Next != NextRequeue || res.out.Agent != "ann" {
-			t.Errorf("outcome = %+v, want agent_lost → requeue", res.out)
-		}
-		select {
-		case s := <-said:
-			if s != DefaultConfig().ApologyText {
-				t.Errorf("said %q, want the apology", s)
+	for _, onLost := range []string{NextRequeue, NextBot} {
+		t.Run("not coming back: after the apology, on_agent_lost "+onLost, func(t *testing.T) {
+			said := make(chan string, 4)
+			h := newHarness(t, func(c *Config) { c.ReconnectGrace = 500 * time.Millisecond; c.OnAgentLost = onLost }, Hooks{})
+			h.addAccount("ann", "password1", RoleAgent)
+			p := h.openPage("ann", "password1")
+			m := &recMedia{}
+			ch := make(chan result, 1)
+			go func() {
+				out, err := h.b.Enqueue(context.Background(), QueuedCall{ID: "c1", Media: m,
+					Say: func(ctx context.Context, text string) error { said <- text; return nil }})
+				ch <- result{out, err}
+			}()
+			var r ringData
+			p.expect("ring", 5*time.Second, &r)
+			p.send(map[string]any{"type": "answer", "call_id": "c1", "offer_id": r.OfferID})
+			p.expect("rtc_offer", 5*time.Second)
+			before := m.sent.Load()
+			p.ws.Close()
+			time.Sleep(300 * time.Millisecond)
+			if m.sent.Load() <= before {
+				t.Errorf("the caller heard nothing while the agent was gone")
 			}
-		default:
-			t.Error("no apology was said")
-		}
-	})
+			res := wait(t, ch, 5*time.Second)
+			if res.out.Result != ResultAgentLost || res.out.Next != onLost || res.out.Agent != "ann" {
+				t.Errorf("outcome = %+v, want agent_lost → %s", res.out, onLost)
+			}
+			select {
+			case s := <-said:
+				if s != DefaultConfig().ApologyText {
+					t.Errorf("said %q, want the apology", s)
+				}
+			default:
+				t.Error("no apology was said")
+			}
+		})
+	}
 }
 
 type pageWithHello struct {
