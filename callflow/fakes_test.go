@@ -348,6 +348,7 @@ type fakeQueue struct {
 	hints       []agentbridge.Hint
 	supervisors []any
 	agentOnCall string // the agent Agents() lists as having the call
+	agentCallID string // and the call they have
 }
 
 func (q *fakeQueue) Enqueue(ctx context.Context, c agentbridge.QueuedCall) (agentbridge.Outcome, error) {
@@ -388,12 +389,12 @@ func (q *fakeQueue) Agents() []agentbridge.AgentState {
 	if q.agentOnCall == "" {
 		return nil
 	}
-	return []agentbridge.AgentState{{Name: q.agentOnCall, Presence: "busy"}}
+	return []agentbridge.AgentState{{Name: q.agentOnCall, Presence: "busy", CallID: q.agentCallID}}
 }
 
 func (q *fakeQueue) setAgent(name, callID string) {
 	q.mu.Lock()
-	q.agentOnCall = name
+	q.agentOnCall, q.agentCallID = name, callID
 	q.mu.Unlock()
 }
 

@@ -91,7 +91,19 @@ func agentAnswersLater(q **fakeQueue, talk time.Duration) func(context.Context, 
 func TestCallerAskingForAPersonIsPutThroughAndTheAgentsWrapUpIsStored(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var q *fakeQueue
-		c := startCall(t, setup{enqueue: agentAnswersLater(&q, time.Second)})
+		var c *testCall
+		answers := agentAnswersLater(&q, time.Second)
+		c = startCall(t, setup{enqueue: func(ctx context.Context, n int, qc agentbridge.QueuedCall) (agentbridge.Outcome, error) {
+			go func() { // while she talks, the agent says a phrase quality inspection flags
+				for c.recog.stream(qc.ID+"/agent") == nil && ctx.Err() == nil {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if st := c.recog.stream(qc.ID + "/agent"); st != nil {
+					st.final("please calm down")
+				}
+			}()
+			return answers(ctx, n, qc)
+		}})
 		q = c.queue
 		c.waitHeard(c.phrases.Greeting)
 		c.say("i want to speak to a person")
@@ -123,7 +135,20 @@ func TestCallerAskingForAPersonIsPutThroughAndTheAgentsWrapUpIsStored(t *testing
 		if strings.Contains(final.Notes, "4111 1111 1111 1111") || final.Outcome != store.OutcomeTransferred || final.EndedAt.IsZero() {
 			t.Errorf("wrap-up record: notes %q outcome %q ended %v", final.Notes, final.Outcome, final.EndedAt)
 		}
-		checkTranscript(t, rec, "bot: "+c.cfg.Announcement, "bot: "+c.phrases.Greeting, "caller: i want to speak", "bot: "+c.phrases.Transfer)
+		checkTranscript(t, rec, "bot: "+c.cfg.Announcement, "bot: "+c.phrases.Greeting, "caller: i want to speak", "bot: "+c.phrases.Transfer,
+			"agent: please calm down")
+		// The agent's words reach the inspector, which alerts supervisors under her name and hints her.
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		flagged := false
+		for _, v := range q.supervisors {
+			if a, ok := v.(quality.Alert); ok && a.Agent == "alice" && strings.Contains(a.Text, "calm down") {
+				flagged = true
+			}
+		}
+		if !flagged || len(q.hints) == 0 {
+			t.Errorf("supervisor alerts %+v, hints %+v; want alice's \"calm down\" flagged and a hint", q.supervisors, q.hints)
+		}
 	})
 }
 
