@@ -2,7 +2,6 @@ package callflow
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,26 +164,15 @@ func (l *agentLeg) run(ctx context.Context) {
 // words takes the agent's recognised words to the inspector, the transcript and the agent's emotion estimate.
 func (l *agentLeg) words(ctx context.Context) {
 	defer l.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case r, ok := <-l.recog.Results():
-			if !ok || r.Err != nil {
-				return
-			}
-			if !r.Final || strings.TrimSpace(r.Text) == "" {
-				continue
-			}
-			text := quality.MaskCardNumbers(r.Text)
-			at := l.startAt
-			if len(r.Words) > 0 {
-				at += r.Words[0].Start
-			}
-			l.insp.AgentWords(at, text)
-			l.cs.addLine("agent", at, text)
+	eachFinal(ctx, l.recog.Results(), func(r asr.Result) {
+		text := quality.MaskCardNumbers(r.Text)
+		at := l.startAt
+		if len(r.Words) > 0 {
+			at += r.Words[0].Start
 		}
-	}
+		l.insp.AgentWords(at, text)
+		l.cs.addLine("agent", at, text)
+	})
 }
 
 // callerHop is called on the caller's media clock with each 10 ms speech decision of the caller.

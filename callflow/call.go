@@ -98,10 +98,7 @@ func (f *Flow) newSession(c Call) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("voice analysis: %w", err)
 	}
-	caller := c.Caller
-	if c.Private {
-		caller = "anonymous"
-	}
+	caller := recordCaller(c.Caller, c.Private)
 	if c.Log == nil {
 		c.Log = f.log.With("call_id", c.ID)
 	}
@@ -121,6 +118,14 @@ func (f *Flow) newSession(c Call) (*session, error) {
 	f.calls[c.ID] = cs
 	f.mu.Unlock()
 	return cs, nil
+}
+
+// recordCaller is the caller as records and agents see it: "anonymous" when they asked for Privacy: id.
+func recordCaller(caller string, private bool) string {
+	if private {
+		return "anonymous"
+	}
+	return caller
 }
 
 // opening is the bot's first reply: the greeting, or at once the answer to a key pressed or a question asked

@@ -137,6 +137,15 @@ func (cs *session) heard(r asr.Result) (text string, conf, at float64) {
 func (cs *session) transcribeCaller(ctx context.Context) {
 	defer cs.wg.Done()
 	_, results := cs.recognition(ctx)
+	eachFinal(ctx, results, func(r asr.Result) {
+		text, _, at := cs.heard(r)
+		cs.addLine("caller", at, text)
+	})
+}
+
+// eachFinal gives fn every final result with words, until ctx ends or the stream ends or fails (a nil results
+// channel waits for ctx).
+func eachFinal(ctx context.Context, results <-chan asr.Result, fn func(asr.Result)) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,11 +154,9 @@ func (cs *session) transcribeCaller(ctx context.Context) {
 			if !ok || r.Err != nil {
 				return
 			}
-			if !r.Final || strings.TrimSpace(r.Text) == "" {
-				continue
+			if r.Final && strings.TrimSpace(r.Text) != "" {
+				fn(r)
 			}
-			text, _, at := cs.heard(r)
-			cs.addLine("caller", at, text)
 		}
 	}
 }

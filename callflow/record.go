@@ -15,11 +15,7 @@ func (f *Flow) End(end sip.CallEnd) {
 
 	var rec store.Call
 	if cs == nil {
-		caller := end.Caller
-		if end.Private {
-			caller = "anonymous"
-		}
-		rec = store.Call{ID: end.ID, SIPCallID: end.SIPCallID, Caller: caller, CallerPrivate: end.Private,
+		rec = store.Call{ID: end.ID, SIPCallID: end.SIPCallID, Caller: recordCaller(end.Caller, end.Private), CallerPrivate: end.Private,
 			StartedAt: end.StartedAt, Outcome: store.OutcomeAbandoned}
 		if end.Cause != "cancelled" {
 			rec.Outcome = store.OutcomeFailed
